@@ -1,0 +1,50 @@
+"""The FastAPI app factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from hutong import __version__
+from hutong.core.database import Database
+from hutong.core.http import BodyLimitMiddleware, RequestLogMiddleware, install_error_handlers
+from hutong.core.logging import configure as configure_logging
+from hutong.core.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the app: settings, database, routers, error mapping, limits, logs and metrics."""
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    app = FastAPI(
+        title="hutong 互通",
+        version=__version__,
+        description="Public data sharing node: catalog, hosted datasets, CKAN and DCAT views.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = database or Database(settings.resolved_database_url)
+    install_error_handlers(app)
+
+    from hutong.catalog.api import router as catalog_router
+    from hutong.ckan.api import router as ckan_router
+    from hutong.datastore.api import router as datastore_router
+    from hutong.dcat.api import router as dcat_router
+    from hutong.identity.api import router as identity_router
+    from hutong.web.ops import router as ops_router
+
+    app.include_router(ops_router)
+    app.include_router(identity_router, prefix="/api/v1")
+    app.include_router(catalog_router, prefix="/api/v1")
+    app.include_router(datastore_router, prefix="/api/v1")
+    app.include_router(ckan_router, prefix="/api/3/action")
+    app.include_router(dcat_router)
+
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_json_body_bytes,
+        upload_limit=settings.max_upload_bytes,
+    )
+    app.add_middleware(RequestLogMiddleware)
+    return app

@@ -1,0 +1,213 @@
+"""The ``hutong`` command."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from hutong.core.errors import HutongError
+from hutong.core.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="hutong 互通: share public data safely between departments, districts and regions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+pi_app = typer.Typer(help="Personal information: scan files for PI columns.", no_args_is_help=True)
+app.add_typer(pi_app, name="pi")
+console = Console()
+err = Console(stderr=True)
+
+HomeOption = Annotated[
+    Path | None, typer.Option("--home", help="Node home (default $HUTONG_HOME or ./var)")
+]
+
+
+def _settings(home: Path | None) -> Settings:
+    if home is not None:
+        os.environ["HUTONG_HOME"] = str(home)
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def _database(settings: Settings) -> Any:
+    from hutong.core.database import Database
+    from hutong.core.migrate import upgrade
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    upgrade(db.engine)
+    return db
+
+
+def _fail(exc: HutongError) -> None:
+    err.print(f"[red]error:[/red] {exc.detail}")
+    for p in exc.problems[:20]:
+        where = ", ".join(
+            x for x in (f"row {p.row}" if p.row else "", f"column {p.column}" if p.column else "")
+            if x
+        )
+        err.print(f"  - {where + ': ' if where else ''}{p.reason}")
+    if len(exc.problems) > 20 or exc.extra.get("problem_count", 0) > len(exc.problems):
+        err.print(f"  … {exc.extra.get('problem_count', len(exc.problems))} problems in all")
+    raise typer.Exit(1)
+
+
+@app.command()
+def init(
+    home: HomeOption = None,
+    node: Annotated[str, typer.Option(help="Node code, dotted by level (sh, sh.pudong)")] = "sh",
+    name: Annotated[str, typer.Option(help="Node name")] = "上海市公共数据共享平台",
+    level: Annotated[str, typer.Option(help="national, provincial, district")] = "provincial",
+) -> None:
+    """Create the database (migrations), the node and its Ed25519 key pair."""
+    from hutong.identity import service as identity_service
+    from hutong.identity.schemas import NodeInit
+
+    settings = _settings(home)
+    db = _database(settings)
+    try:
+        with db.session_scope() as session:
+            existing = identity_service.get_node(session=session)
+            if existing is not None:
+                console.print(f"node [bold]{existing.code}[/bold] already initialized; "
+                              "migrations are up to date")
+                return
+            n = identity_service.init_node(
+                session=session, keys_dir=settings.keys_dir,
+                data=NodeInit(code=node, name=name, level=level),
+            )
+    except HutongError as exc:
+        _fail(exc)
+    console.print(f"initialized node [bold]{n.code}[/bold] ({n.name}) in {settings.home}")
+    console.print(f"public key: {n.public_key}")
+
+
+@app.command()
+def serve(
+    home: HomeOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the node over HTTP (applies migrations first)."""
+    import uvicorn
+
+    settings = _settings(home)
+    _database(settings).dispose()
+    console.print(f"hutong serving on http://{host}:{port}/  (API docs: /api/v1/docs)")
+    uvicorn.run(
+        "hutong.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level="warning", access_log=False,
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+        TextColumn("{task.fields[rows]:,} rows"), TimeRemainingColumn(), console=err,
+    )
+
+
+@app.command()
+def ingest(
+    resource: Annotated[str, typer.Argument(help="Resource id (node:uscc:code) or code")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    home: HomeOption = None,
+    format: Annotated[str | None, typer.Option(help="csv, xlsx, jsonl or parquet")] = None,
+    replace: Annotated[bool, typer.Option(help="Replace all rows instead of upserting")] = False,
+) -> None:
+    """Load a CSV (UTF-8 or GB18030), XLSX, JSON Lines or Parquet file, all or nothing."""
+    from hutong.core.security import SYSTEM
+    from hutong.datastore import service as datastore_service
+
+    settings = _settings(home)
+    db = _database(settings)
+    size = file.stat().st_size
+    try:
+        with _progress() as progress, db.session_scope() as session:
+            task = progress.add_task(f"loading {file.name}", total=size, rows=0)
+            result = datastore_service.ingest_file(
+                session=session, actor=SYSTEM, resource_ref=resource, path=file, format=format,
+                mode="replace" if replace else "upsert", max_bytes=settings.max_upload_bytes,
+                batch_rows=settings.ingest_batch_rows,
+                problem_limit=settings.ingest_report_problems,
+                progress=lambda b, r: progress.update(task, completed=b, rows=r),
+            )
+            progress.update(task, completed=size)
+    except HutongError as exc:
+        _fail(exc)
+    if result.already_loaded:
+        console.print(f"this file was already loaded into {result.resource_id}; nothing changed")
+        return
+    console.print(
+        f"loaded {result.rows:,} rows ({result.format}"
+        f"{', ' + result.encoding if result.encoding else ''}) into {result.resource_id}; "
+        f"the table now has {result.row_count:,} rows"
+    )
+    for p in result.pi_proposals:
+        console.print(
+            f"  [yellow]personal information?[/yellow] field {p['field']}: declared "
+            f"{p['declared'] or 'none'}, looks like {p['proposed'] or 'none'} "
+            f"({p['confidence']:.0%})"
+        )
+
+
+@pi_app.command("scan")
+def pi_scan(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    sample: Annotated[int, typer.Option(help="Rows to sample")] = 1000,
+    format: Annotated[str | None, typer.Option(help="csv, xlsx, jsonl or parquet")] = None,
+) -> None:
+    """Propose a personal-information category for each column of a file."""
+    from hutong.privacy.scan import scan_file
+
+    try:
+        proposals = scan_file(file, sample=sample, format=format)
+    except HutongError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(proposals, ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table("column", "category", "confidence", "checked", "hint")
+    for p in proposals:
+        table.add_row(p["column"], p["category"] or "-", f"{p['confidence']:.0%}",
+                      str(p["checked"]), p.get("hint", ""))
+    console.print(table)
+
+
+@app.command()
+def demo(
+    home: HomeOption = None,
+    serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading")] = True,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    people: Annotated[int, typer.Option(help="Population size")] = 100_000,
+) -> None:
+    """Create a realistic Shanghai demo node (departments, resources, hosted data, users)."""
+    from hutong.demo.load import load_demo
+
+    os.environ["HUTONG_DEMO"] = "1"
+    settings = _settings(home)
+    db = _database(settings)
+    try:
+        creds = load_demo(db=db, settings=settings, people=people, console=err)
+    except HutongError as exc:
+        _fail(exc)
+    db.dispose()
+    console.print(creds.summary)
+    if serve_:
+        serve(home=settings.home, host=host, port=port)
+
+
+def main() -> None:  # pragma: no cover
+    app()

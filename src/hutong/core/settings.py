@@ -1,0 +1,60 @@
+"""One settings object, from ``HUTONG_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Node settings. Every limit, deadline and weight is a setting with a default."""
+
+    model_config = SettingsConfigDict(env_prefix="HUTONG_", extra="ignore")
+
+    home: Path = Field(default=Path("./var"), description="Node home: database, keys, uploads")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite (WAL) at $HUTONG_HOME/hutong.db"
+    )
+    base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of the node")
+    log_level: str = "INFO"
+    log_json: bool = True
+    demo: bool = Field(default=False, description="Demo mode: marked on every page and response")
+
+    max_upload_bytes: int = Field(default=512 * 1024 * 1024, description="Largest upload accepted")
+    max_json_body_bytes: int = Field(default=2 * 1024 * 1024, description="Largest JSON body")
+    ingest_batch_rows: int = 131072
+    ingest_report_problems: int = Field(default=100, description="Problems named in a report")
+
+    page_size_default: int = 20
+    page_size_max: int = 1000
+    session_hours: int = Field(default=8, description="Login session lifetime for pages")
+    api_key_prefix: str = "ht_"
+
+    pi_scan_sample_rows: int = 1000
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'hutong.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.home / "uploads"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()
