@@ -91,20 +91,26 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
+def database(settings: Settings) -> Iterator[Database]:
+    """A fresh migrated database with no node yet."""
     database = Database(settings.resolved_database_url)
     yield database
     database.dispose()
 
 
 @pytest.fixture
-def node(db: Database, settings: Settings) -> str:
-    """An initialized node 'sh'."""
+def db(database: Database, settings: Settings) -> Database:
+    """A fresh database with the local node 'sh' initialized."""
     from hutong.identity import service as identity_service
     from hutong.identity.schemas import NodeInit
 
-    with db.session_scope() as session:
+    with database.session_scope() as session:
         identity_service.init_node(session=session, keys_dir=settings.keys_dir, data=NodeInit())
+    return database
+
+
+@pytest.fixture
+def node(db: Database) -> str:
     return "sh"
 
 

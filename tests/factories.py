@@ -39,7 +39,9 @@ def make_org(db: Database, *, name: str = "测试局", short: str | None = None)
     with db.session_scope() as s:
         org = identity_service.create_organization(
             session=s,
-            data=OrganizationCreate(uscc=uscc, name=name, short_name=short or f"org{uscc[-6:]}".lower()),
+            data=OrganizationCreate(
+                uscc=uscc, name=name, short_name=short or f"org{uscc[-6:]}".lower()
+            ),
         )
         return org.id
 
@@ -58,14 +60,21 @@ def make_user(
                 roles=roles,
             ),
         )
-    return Actor(kind="user", id=u.id, name=u.username, organization_id=org_id,
-                 roles=frozenset(r.value for r in roles))
+    return Actor(
+        kind="user",
+        id=u.id,
+        name=u.username,
+        organization_id=org_id,
+        roles=frozenset(r.value for r in roles),
+    )
 
 
 def make_app_key(db: Database, *, org_id: str, prefix: str = "ht_") -> str:
     with db.session_scope() as s:
         return identity_service.create_app(
-            session=s, actor=SYSTEM, data=AppCreate(name="app", organization=org_id),
+            session=s,
+            actor=SYSTEM,
+            data=AppCreate(name="app", organization=org_id),
             key_prefix=prefix,
         ).api_key
 
@@ -80,13 +89,22 @@ def resource_payload(provider_uscc: str, **over: Any) -> dict[str, Any]:
         "abstract": "本市户籍和常住人口的基本信息，包括身份证号、姓名、性别、出生日期。",
         "provider": provider_uscc,
         "fields": [
-            {"name": "resident_id", "label": "公民身份号码", "type": "string", "key": True,
-             "pi_category": "resident_id"},
+            {
+                "name": "resident_id",
+                "label": "公民身份号码",
+                "type": "string",
+                "key": True,
+                "pi_category": "resident_id",
+            },
             {"name": "name", "label": "姓名", "type": "string", "pi_category": "name"},
             {"name": "birth_date", "label": "出生日期", "type": "date"},
             {"name": "children", "label": "子女数", "type": "integer"},
         ],
-        "sharing": {"type": "conditional", "reason": "含个人信息", "legal_basis": "《上海市数据条例》"},
+        "sharing": {
+            "type": "conditional",
+            "reason": "含个人信息",
+            "legal_basis": "《上海市数据条例》",
+        },
         "opening": {"type": "closed", "reason": "个人信息", "legal_basis": "《个人信息保护法》"},
         "security_grade": "important",
         "update_cycle": "daily",
@@ -102,5 +120,7 @@ def make_resource(db: Database, *, provider_id: str, **over: Any) -> ResourceRea
     uscc = provider_id.split(":")[1]
     with db.session_scope() as s:
         return catalog_service.create(
-            session=s, actor=SYSTEM, data=ResourceCreate.model_validate(resource_payload(uscc, **over))
+            session=s,
+            actor=SYSTEM,
+            data=ResourceCreate.model_validate(resource_payload(uscc, **over)),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from hutong import __version__
 from hutong.core.database import Database
@@ -33,13 +34,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from hutong.dcat.api import router as dcat_router
     from hutong.identity.api import router as identity_router
     from hutong.web.ops import router as ops_router
+    from hutong.web.pages import router as pages_router
 
     app.include_router(ops_router)
     app.include_router(identity_router, prefix="/api/v1")
     app.include_router(catalog_router, prefix="/api/v1")
     app.include_router(datastore_router, prefix="/api/v1")
     app.include_router(ckan_router, prefix="/api/3/action")
+    # CKAN serves the action API unversioned too, and ckanapi calls that path by default
+    app.include_router(ckan_router, prefix="/api/action", include_in_schema=False)
     app.include_router(dcat_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(packages=[("hutong.web", "static")]), name="static")
 
     app.add_middleware(
         BodyLimitMiddleware,

@@ -50,7 +50,8 @@ def _fail(exc: HutongError) -> None:
     err.print(f"[red]error:[/red] {exc.detail}")
     for p in exc.problems[:20]:
         where = ", ".join(
-            x for x in (f"row {p.row}" if p.row else "", f"column {p.column}" if p.column else "")
+            x
+            for x in (f"row {p.row}" if p.row else "", f"column {p.column}" if p.column else "")
             if x
         )
         err.print(f"  - {where + ': ' if where else ''}{p.reason}")
@@ -76,11 +77,14 @@ def init(
         with db.session_scope() as session:
             existing = identity_service.get_node(session=session)
             if existing is not None:
-                console.print(f"node [bold]{existing.code}[/bold] already initialized; "
-                              "migrations are up to date")
+                console.print(
+                    f"node [bold]{existing.code}[/bold] already initialized; "
+                    "migrations are up to date"
+                )
                 return
             n = identity_service.init_node(
-                session=session, keys_dir=settings.keys_dir,
+                session=session,
+                keys_dir=settings.keys_dir,
                 data=NodeInit(code=node, name=name, level=level),
             )
     except HutongError as exc:
@@ -103,15 +107,24 @@ def serve(
     _database(settings).dispose()
     console.print(f"hutong serving on http://{host}:{port}/  (API docs: /api/v1/docs)")
     uvicorn.run(
-        "hutong.app:create_app", factory=True, host=host, port=port, workers=workers,
-        log_level="warning", access_log=False,
+        "hutong.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
     )
 
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-        TextColumn("{task.fields[rows]:,} rows"), TimeRemainingColumn(), console=err,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeRemainingColumn(),
+        console=err,
     )
 
 
@@ -134,8 +147,13 @@ def ingest(
         with _progress() as progress, db.session_scope() as session:
             task = progress.add_task(f"loading {file.name}", total=size, rows=0)
             result = datastore_service.ingest_file(
-                session=session, actor=SYSTEM, resource_ref=resource, path=file, format=format,
-                mode="replace" if replace else "upsert", max_bytes=settings.max_upload_bytes,
+                session=session,
+                actor=SYSTEM,
+                resource_ref=resource,
+                path=file,
+                format=format,
+                mode="replace" if replace else "upsert",
+                max_bytes=settings.max_upload_bytes,
                 batch_rows=settings.ingest_batch_rows,
                 problem_limit=settings.ingest_report_problems,
                 progress=lambda b, r: progress.update(task, completed=b, rows=r),
@@ -180,8 +198,13 @@ def pi_scan(
 
     table = Table("column", "category", "confidence", "checked", "hint")
     for p in proposals:
-        table.add_row(p["column"], p["category"] or "-", f"{p['confidence']:.0%}",
-                      str(p["checked"]), p.get("hint", ""))
+        table.add_row(
+            p["column"],
+            p["category"] or "-",
+            f"{p['confidence']:.0%}",
+            str(p["checked"]),
+            p.get("hint", ""),
+        )
     console.print(table)
 
 

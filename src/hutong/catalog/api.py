@@ -50,8 +50,14 @@ def search_resources(
     if limit > settings.page_size_max:
         raise Invalid(f"limit must be at most {settings.page_size_max}", field="limit")
     filters = ResourceFilters(
-        q=q, provider=provider, classification=classification, sharing=sharing,
-        opening=opening, grade=grade, base_catalog=base_catalog, hosted=hosted,
+        q=q,
+        provider=provider,
+        classification=classification,
+        sharing=sharing,
+        opening=opening,
+        grade=grade,
+        base_catalog=base_catalog,
+        hosted=hosted,
     )
     return service.search(session=session, filters=filters, offset=offset, limit=limit, sort=sort)
 

@@ -101,3 +101,14 @@ def permission_of(route: Any) -> tuple[str, ...] | None:
             return perm  # type: ignore[no-any-return]
         stack.extend(dep.dependencies)
     return None
+
+
+def iter_routes(routes: Any, prefix: str = "") -> Any:
+    """Yield ``(full path, route)`` for every route, through included routers."""
+    for route in routes:
+        original = getattr(route, "original_router", None)
+        if original is not None:
+            context = getattr(route, "include_context", None)
+            yield from iter_routes(original.routes, prefix + getattr(context, "prefix", ""))
+        else:
+            yield prefix + getattr(route, "path", ""), route

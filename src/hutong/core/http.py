@@ -19,12 +19,8 @@ from hutong.core.logging import get_logger
 PROBLEM_JSON = "application/problem+json"
 log = get_logger("hutong.http")
 
-REQUESTS = Counter(
-    "hutong_http_requests_total", "HTTP requests", ["method", "route", "status"]
-)
-LATENCY = Histogram(
-    "hutong_http_request_seconds", "HTTP request latency", ["method", "route"]
-)
+REQUESTS = Counter("hutong_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("hutong_http_request_seconds", "HTTP request latency", ["method", "route"])
 
 
 def problem_response(body: dict[str, Any], status: int) -> JSONResponse:
@@ -51,12 +47,16 @@ def _validation_problem(request: Request, exc: RequestValidationError) -> JSONRe
     return problem_response(body, 422)
 
 
+def _is_ckan(path: str) -> bool:
+    return path.startswith(("/api/3/", "/api/action/"))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map domain errors and framework errors to problem+json, once."""
 
     @app.exception_handler(HutongError)
     async def _domain(request: Request, exc: HutongError) -> JSONResponse:
-        if request.url.path.startswith("/api/3/"):
+        if _is_ckan(request.url.path):
             from hutong.ckan.envelope import ckan_error_response
 
             return ckan_error_response(request, exc)
@@ -64,7 +64,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if request.url.path.startswith("/api/3/"):
+        if _is_ckan(request.url.path):
             from hutong.ckan.envelope import ckan_validation_response
 
             return ckan_validation_response(request, exc)
@@ -96,9 +96,11 @@ class BodyLimitMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         ctype = headers.get(b"content-type", b"").decode("latin-1")
-        limit = self.upload_limit if ctype.startswith("multipart/") or scope["path"].endswith(
-            "/upload"
-        ) else self.default_limit
+        limit = (
+            self.upload_limit
+            if ctype.startswith("multipart/") or scope["path"].endswith("/upload")
+            else self.default_limit
+        )
         declared = headers.get(b"content-length")
         if declared is not None:
             try:

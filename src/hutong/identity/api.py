@@ -35,11 +35,16 @@ def login(
 ) -> LoginResult:
     """Open a login session; the token also comes back as an HttpOnly cookie."""
     token, user, expires = service.login(
-        session=session, username=body.username, password=body.password,
+        session=session,
+        username=body.username,
+        password=body.password,
         hours=settings.session_hours,
     )
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax",
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
         max_age=settings.session_hours * 3600,
     )
     return LoginResult(token=token, expires_at=expires, user=user)

@@ -162,6 +162,7 @@ def upgrade() -> None:
         sa.Column("format", sa.String(length=16), nullable=False),
         sa.Column("encoding", sa.String(length=16), nullable=False),
         sa.Column("rows", sa.BigInteger(), nullable=False),
+        sa.Column("mode", sa.String(length=16), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("created_at", hutong.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -171,11 +172,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ingest_batch")),
-        sa.UniqueConstraint(
-            "resource_id", "sha256", name=op.f("uq_ingest_batch_resource_id_sha256")
-        ),
     )
     with op.batch_alter_table("ingest_batch", schema=None) as batch_op:
+        batch_op.create_index("ix_ingest_batch_resource_sha", ["resource_id", "sha256"])
         batch_op.create_index(
             batch_op.f("ix_ingest_batch_resource_id"), ["resource_id"], unique=False
         )

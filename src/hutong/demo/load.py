@@ -1,0 +1,210 @@
+"""Load the demo Shanghai node into a database: organizations, users, apps, catalog, data."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hutong.catalog import service as catalog_service
+from hutong.catalog.schemas import ResourceCreate
+from hutong.core.database import Database
+from hutong.core.security import SYSTEM, Role
+from hutong.core.settings import Settings
+from hutong.datastore import service as datastore_service
+from hutong.demo import data
+from hutong.identity import service as identity_service
+from hutong.identity.schemas import AppCreate, NodeInit, OrganizationCreate, UserCreate
+
+CREDENTIALS_FILE = "demo-credentials.json"
+
+
+@dataclass
+class DemoCredentials:
+    """What a person needs to try the demo: URLs, users with passwords, API keys."""
+
+    base_url: str
+    users: list[dict[str, Any]] = field(default_factory=list)
+    apps: list[dict[str, Any]] = field(default_factory=list)
+    path: Path | None = None
+
+    @property
+    def summary(self) -> str:
+        lines = [
+            "",
+            "hutong demo node (演示环境 — generated, fictitious data)",
+            f"  open        {self.base_url}/",
+            f"  catalog     {self.base_url}/catalog",
+            f"  API docs    {self.base_url}/api/v1/docs",
+            f"  CKAN API    {self.base_url}/api/3/action/package_search?q=人口",
+            f"  DCAT-AP     {self.base_url}/catalog.ttl",
+            "  users (user name / password / roles):",
+        ]
+        for u in self.users[:8]:
+            lines.append(f"    {u['username']:<22} {u['password']:<26} {','.join(u['roles'])}")
+        if len(self.users) > 8:
+            lines.append(f"    … {len(self.users) - 8} more")
+        if self.apps:
+            a = self.apps[0]
+            lines.append(f"  an API key ({a['organization']}): {a['api_key']}")
+        if self.path:
+            lines.append(f"  all credentials: {self.path}")
+        return "\n".join(lines)
+
+
+def _password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def load_demo(
+    *, db: Database, settings: Settings, people: int = 100_000, console: Console | None = None
+) -> DemoCredentials:
+    """Create the demo node once; a second run prints the existing credentials."""
+    console = console or Console(stderr=True)
+    path = settings.home / CREDENTIALS_FILE
+    with db.session_scope() as session:
+        existing = identity_service.get_node(session=session)
+    if existing is not None and path.exists():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        return DemoCredentials(
+            base_url=saved["base_url"], users=saved["users"], apps=saved["apps"], path=path
+        )
+    creds = DemoCredentials(base_url=settings.base_url.rstrip("/"), path=path)
+    with db.session_scope() as session:
+        if existing is None:
+            identity_service.init_node(
+                session=session,
+                keys_dir=settings.keys_dir,
+                data=NodeInit(code=data.NODE),
+                demo=True,
+            )
+        _organizations_users_apps(session, settings, creds)
+        for spec in data.resource_specs():
+            catalog_service.create(
+                session=session, actor=SYSTEM, data=ResourceCreate.model_validate(spec)
+            )
+    console.print(
+        f"created {len(data.DEPARTMENTS)} organizations, "
+        f"{len(data.resource_specs())} resources; generating hosted data …"
+    )
+    tables = data.hosted_tables(population_size=people)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("loading hosted tables", total=len(tables))
+        with tempfile.TemporaryDirectory() as tmp:
+            for code, table in tables.items():
+                progress.update(task, description=f"loading {code} ({table.num_rows:,} rows)")
+                file = Path(tmp) / f"{code}.parquet"
+                pq.write_table(table, file)
+                with db.session_scope() as session:
+                    rid = catalog_service.get_row(session=session, resource_ref=code).id
+                    datastore_service.ingest_file(
+                        session=session,
+                        actor=SYSTEM,
+                        resource_ref=rid,
+                        path=file,
+                        filename=f"{code}.parquet",
+                    )
+                progress.advance(task)
+    _write_credentials(path, creds)
+    return creds
+
+
+def _organizations_users_apps(session: Any, settings: Settings, creds: DemoCredentials) -> None:
+    operator_user_done = False
+    for dept in data.DEPARTMENTS:
+        org = identity_service.create_organization(
+            session=session,
+            data=OrganizationCreate(
+                uscc=dept.uscc,
+                name=dept.name,
+                name_en=dept.name_en,
+                short_name=dept.short_name,
+                description=dept.description,
+            ),
+        )
+        for role in dept.roles:
+            if role == "operator" and operator_user_done:
+                continue
+            username = f"{dept.short_name}-{role}"
+            password = _password()
+            identity_service.create_user(
+                session=session,
+                data=UserCreate(
+                    username=username,
+                    password=password,
+                    organization=org.id,
+                    display_name=f"{dept.name} {role}",
+                    roles=[Role(role)],
+                ),
+            )
+            creds.users.append(
+                {
+                    "username": username,
+                    "password": password,
+                    "roles": [role],
+                    "organization": dept.name,
+                }
+            )
+            operator_user_done = operator_user_done or role == "operator"
+            if role == "consumer":
+                app = identity_service.create_app(
+                    session=session,
+                    actor=SYSTEM,
+                    data=AppCreate(name=f"{dept.name}业务系统", organization=org.id),
+                    key_prefix=settings.api_key_prefix,
+                )
+                creds.apps.append(
+                    {
+                        "organization": dept.name,
+                        "app": app.name,
+                        "app_id": app.id,
+                        "api_key": app.api_key,
+                    }
+                )
+    operator_org = data.operator()
+    for username, roles in (
+        ("auditor", [Role.auditor]),
+        ("citizen-zhang", [Role.citizen]),
+        ("citizen-li", [Role.citizen]),
+    ):
+        password = _password()
+        identity_service.create_user(
+            session=session,
+            data=UserCreate(
+                username=username,
+                password=password,
+                roles=roles,
+                organization=operator_org.uscc if Role.auditor in roles else None,
+            ),
+        )
+        creds.users.append(
+            {"username": username, "password": password, "roles": [r.value for r in roles]}
+        )
+    # operators first: the person trying the demo starts there
+    creds.users.sort(key=lambda u: (u["roles"] != ["operator"], u["username"]))
+
+
+def _write_credentials(path: Path, creds: DemoCredentials) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(
+            {"base_url": creds.base_url, "users": creds.users, "apps": creds.apps},
+            fh,
+            ensure_ascii=False,
+            indent=2,
+        )
