@@ -235,7 +235,8 @@ def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _text_condition(session: Session, q: str) -> ColumnElement[bool] | None:
+def text_condition(session: Session, q: str) -> ColumnElement[bool] | None:
+    """The condition matching every whitespace-separated term of ``q`` (Chinese too)."""
     terms = [t for t in q.split() if t][:10]
     if not terms:
         return None
@@ -259,7 +260,7 @@ def _text_condition(session: Session, q: str) -> ColumnElement[bool] | None:
 
 def _filtered(session: Session, filters: ResourceFilters, skip: str | None = None) -> list[Any]:
     conds: list[Any] = []
-    tc = _text_condition(session, filters.q)
+    tc = text_condition(session, filters.q)
     if tc is not None:
         conds.append(tc)
     values: dict[str, list[str]] = {

@@ -226,7 +226,7 @@ class _Compiler:
                 # The catalog's own text search (trigram FTS5 on SQLite, ILIKE elsewhere), so
                 # CKAN clients find what the catalog's pages find. It is private today; it
                 # should become a public catalog service function.
-                cond = catalog_service._text_condition(self.session, value)
+                cond = catalog_service.text_condition(self.session, value)
                 return true() if cond is None else cond
             case "organization" | "owner_org" | "provider":
                 ids = [o.id for o in self.orgs() if org_matches(o, value)]

@@ -20,6 +20,7 @@ from hutong.catalog.schemas import BaseCatalog, OpenType, OrganizationRead, Reso
 from hutong.ckan import mapping, search
 from hutong.ckan.query import QuerySyntaxError, parse_sort
 from hutong.core.errors import Forbidden, Invalid, NotFound
+from hutong.datastore import service as datastore_service
 from hutong.identity import service as identity_service
 from hutong.identity.models import Organization
 
@@ -353,13 +354,7 @@ def resolve_datastore_resource(*, session: Session, ref: str) -> ResourceRead:
 def datastore_search(*, session: Session, query: DatastoreSearch) -> dict[str, Any]:
     """datastore_search on an open hosted resource. Raises NotFound, Forbidden, Invalid."""
     resource = resolve_datastore_resource(session=session, ref=query.resource_id)
-    try:
-        from hutong.datastore import service as datastore_service
-
-        search_records = datastore_service.search_records  # type: ignore[attr-defined]
-    except (ImportError, AttributeError):
-        raise NotFound("the datastore is not available on this node yet") from None
-    page = search_records(
+    page = datastore_service.search_records(
         session=session,
         resource_ref=resource.id,
         filters=query.filters,

@@ -21,24 +21,41 @@ def _base(request: Request, settings_base: str) -> str:
     return settings_base.rstrip("/") or str(request.base_url).rstrip("/")
 
 
+def _catalog(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    page: int,
+    page_size: int,
+    extension: str,
+) -> Response:
+    graph = service.catalog_page(
+        session=session,
+        base_url=_base(request, settings.base_url),
+        page=page,
+        page_size=page_size,
+        extension=extension,
+    )
+    if extension == "jsonld":
+        return Response(serialize(graph, "json-ld"), media_type=JSONLD)
+    return Response(serialize(graph, "turtle"), media_type=TURTLE)
+
+
+Page = Annotated[int, Query(ge=1)]
+PageSize = Annotated[int, Query(ge=1, le=1000)]
+
+
 @router.get("/catalog.ttl")
 def catalog_turtle(
     request: Request,
     session: DbSession,
     settings: AppSettings,
     _a: Public,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    page: Page = 1,
+    page_size: PageSize = 100,
 ) -> Response:
     """The catalog in DCAT-AP 3 as Turtle, one page at a time."""
-    graph = service.catalog_page(
-        session=session,
-        base_url=_base(request, settings.base_url),
-        page=page,
-        page_size=page_size,
-        extension="ttl",
-    )
-    return Response(serialize(graph, "turtle"), media_type=TURTLE)
+    return _catalog(request, session, settings, page, page_size, "ttl")
 
 
 @router.get("/catalog.jsonld")
@@ -47,18 +64,11 @@ def catalog_jsonld(
     session: DbSession,
     settings: AppSettings,
     _a: Public,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    page: Page = 1,
+    page_size: PageSize = 100,
 ) -> Response:
     """The catalog in DCAT-AP 3 as JSON-LD, one page at a time."""
-    graph = service.catalog_page(
-        session=session,
-        base_url=_base(request, settings.base_url),
-        page=page,
-        page_size=page_size,
-        extension="jsonld",
-    )
-    return Response(serialize(graph, "json-ld"), media_type=JSONLD)
+    return _catalog(request, session, settings, page, page_size, "jsonld")
 
 
 @router.get("/dataset/{resource_ref}")

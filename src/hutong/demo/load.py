@@ -87,7 +87,7 @@ def load_demo(
                 demo=True,
             )
         _organizations_users_apps(session, settings, creds)
-        for spec in data.resource_specs():
+        for spec in _related_first(data.resource_specs()):
             catalog_service.create(
                 session=session, actor=SYSTEM, data=ResourceCreate.model_validate(spec)
             )
@@ -121,6 +121,34 @@ def load_demo(
                 progress.advance(task)
     _write_credentials(path, creds)
     return creds
+
+
+def _related_first(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Order specs so that every related resource is published before the one citing it.
+
+    A reference that would close a cycle is dropped (the catalog refuses unknown relations).
+    """
+    by_code = {s["code"]: s for s in specs}
+    ordered: list[dict[str, Any]] = []
+    state: dict[str, str] = {}
+
+    def visit(code: str) -> None:
+        state[code] = "visiting"
+        spec = by_code[code]
+        kept = []
+        for rel in spec.get("related", []):
+            if rel not in by_code or state.get(rel) == "visiting":
+                continue
+            if state.get(rel) != "done":
+                visit(rel)
+            kept.append(rel)
+        ordered.append({**spec, "related": kept})
+        state[code] = "done"
+
+    for code in by_code:
+        if state.get(code) != "done":
+            visit(code)
+    return ordered
 
 
 def _organizations_users_apps(session: Any, settings: Settings, creds: DemoCredentials) -> None:

@@ -1,0 +1,37 @@
+"""The demo loads into a real database through the real services."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+from sqlalchemy import func, select
+
+from hutong.catalog.models import Resource
+from hutong.core.settings import Settings
+from hutong.demo.load import CREDENTIALS_FILE, load_demo
+from hutong.identity.models import App, Node, Organization, User
+
+
+def test_demo_loads_every_role_and_hosted_data(database, settings: Settings):
+    creds = load_demo(db=database, settings=settings, people=1500)
+    with database.session_scope() as s:
+        assert s.scalar(select(Node.demo)) is True
+        assert s.scalar(select(func.count()).select_from(Organization)) >= 12
+        assert s.scalar(select(func.count()).select_from(Resource)) >= 40
+        hosted = list(s.scalars(select(Resource).where(Resource.row_count > 0)))
+        assert len(hosted) >= 5
+        roles = {r for u in s.scalars(select(User)) for r in u.roles}
+        assert roles == {"operator", "steward", "consumer", "auditor", "citizen"}
+        consumers = {u.organization_id for u in s.scalars(select(User)) if "consumer" in u.roles}
+        app_orgs = set(s.scalars(select(App.organization_id)))
+        assert consumers <= app_orgs
+    path = settings.home / CREDENTIALS_FILE
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert {u["username"] for u in saved["users"]} == {u["username"] for u in creds.users}
+    assert "演示环境" in creds.summary
+    # a second run changes nothing and returns the same credentials
+    again = load_demo(db=database, settings=settings, people=1500)
+    assert again.users == saved["users"]
