@@ -34,6 +34,7 @@ test-postgres: $(STAMP)
 	scripts/with-postgres.sh $(PY) -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
+	command -v sqlite3 >/dev/null || apt-get install -y -qq sqlite3
 	scripts/with-postgres.sh $(PY) -m benchmarks.run
 
 lint: $(STAMP)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from hutong.catalog.models import Resource, ResourceVersion
@@ -36,7 +36,7 @@ _FACET_COLUMNS = {
     "grade": Resource.security_grade,
     "base_catalog": Resource.base_catalog,
 }
-SORTS = {
+SORTS: dict[str, Any] = {
     "updated_desc": Resource.updated_at.desc(),
     "updated_asc": Resource.updated_at.asc(),
     "name_asc": Resource.name.asc(),
@@ -309,7 +309,7 @@ def search(
     if offset < 0 or limit < 0:
         raise Invalid("offset and limit must not be negative", field="offset")
     conds = _filtered(session, filters)
-    stmt: Select[Any] = select(Resource, Organization).join(
+    stmt = select(Resource, Organization).join(
         Organization, Organization.id == Resource.provider_id
     )
     if conds:

@@ -454,7 +454,7 @@ def export_batches(
             stmt, execution_options={"stream_results": True, "yield_per": batch_rows}
         )
         for part in result.partitions(batch_rows):
-            columns = list(zip(*part, strict=True)) if part else [[] for _ in chosen]
+            columns: list[Any] = list(zip(*part, strict=True)) if part else [[] for _ in chosen]
             arrays = [_to_arrow(list(col), schema.field(i).type) for i, col in enumerate(columns)]
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
