@@ -35,9 +35,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    # Take the write lock at BEGIN (Datasette's habit) so two writers never deadlock mid-way.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn: Any) -> None:
+    # A writing transaction takes the write lock at BEGIN (Datasette's habit), so two writers
+    # never deadlock half-way; a read-only one begins deferred and never blocks anyone (WAL).
+    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -52,7 +54,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         def _no_pysqlite_tx(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
 
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -70,9 +72,15 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session_scope(self) -> Iterator[Session]:
-        """A session in one transaction: commit on success, roll back on error."""
+    def session_scope(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A session in one transaction: commit on success, roll back on error.
+
+        ``readonly`` begins a SQLite transaction deferred (no write lock); a write in it
+        still works but may wait for the lock.
+        """
         with self.sessionmaker() as session, session.begin():
+            if readonly and self.dialect == "sqlite":
+                session.connection(execution_options={"sqlite_begin": "DEFERRED"})
             yield session
 
     def dispose(self) -> None:

@@ -24,7 +24,7 @@ SESSION_COOKIE = "hutong_session"
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed before the response, rolled back on error."""
     db = request.app.state.db
-    with db.session_scope() as session:
+    with db.session_scope(readonly=request.method in ("GET", "HEAD")) as session:
         yield session
 
 

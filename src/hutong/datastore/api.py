@@ -150,7 +150,7 @@ def export(
 
     def body() -> Any:
         # its own session: the response streams after the request's transaction has ended
-        with db.session_scope() as s:
+        with db.session_scope(readonly=True) as s:
             schema, batches = service.export_batches(session=s, resource_ref=rid)
             yield from stream.stream(schema, batches, format, bom=bom)  # type: ignore[arg-type]
 
