@@ -181,12 +181,13 @@ def ingest(
 def pi_scan(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
-    sample: Annotated[int, typer.Option(help="Rows to sample")] = 1000,
+    sample: Annotated[int | None, typer.Option(help="Rows to sample (default: setting)")] = None,
     format: Annotated[str | None, typer.Option(help="csv, xlsx, jsonl or parquet")] = None,
 ) -> None:
     """Propose a personal-information category for each column of a file."""
     from hutong.privacy.scan import scan_file
 
+    sample = sample or get_settings().pi_scan_sample_rows
     try:
         proposals = scan_file(file, sample=sample, format=format)
     except HutongError as exc:

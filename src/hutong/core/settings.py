@@ -19,21 +19,20 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default SQLite (WAL) at $HUTONG_HOME/hutong.db"
     )
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of the node")
-    log_level: str = "INFO"
-    log_json: bool = True
-    demo: bool = Field(default=False, description="Demo mode: marked on every page and response")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_json: bool = Field(default=True, description="JSON log lines (false: plain text)")
 
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, description="Largest upload accepted")
     max_json_body_bytes: int = Field(default=2 * 1024 * 1024, description="Largest JSON body")
-    ingest_batch_rows: int = 131072
+    ingest_batch_rows: int = Field(default=131072, description="Rows per ingest batch")
     ingest_report_problems: int = Field(default=100, description="Problems named in a report")
 
-    page_size_default: int = 20
-    page_size_max: int = 1000
+    page_size_default: int = Field(default=20, description="Default page size of lists")
+    page_size_max: int = Field(default=1000, description="Largest page size of lists")
     session_hours: int = Field(default=8, description="Login session lifetime for pages")
-    api_key_prefix: str = "ht_"
+    api_key_prefix: str = Field(default="ht_", description="Prefix of issued API keys")
 
-    pi_scan_sample_rows: int = 1000
+    pi_scan_sample_rows: int = Field(default=1000, description="Rows sampled by `pi scan`")
 
     @property
     def resolved_database_url(self) -> str:
