@@ -208,6 +208,7 @@ def bench(workdir: Path, rows: int = 1_000_000) -> list[dict[str, Any]]:
             }
         )
     for r in results:
+        r["csv_bytes"] = csv.stat().st_size
         r["baseline_rps"] = rows / r["baseline_s"]
         r["hutong_rps"] = rows / r["hutong_s"]
         r["ratio"] = r["hutong_rps"] / r["baseline_rps"]

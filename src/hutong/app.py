@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from hutong import __version__
+from hutong.audit.runtime import AuditRuntime
 from hutong.core.database import Database
 from hutong.core.http import BodyLimitMiddleware, RequestLogMiddleware, install_error_handlers
 from hutong.core.logging import configure as configure_logging
@@ -16,7 +20,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     """Build the app: settings, database, routers, error mapping, limits, logs and metrics."""
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.audit.start()
+        try:
+            yield
+        finally:
+            app.state.audit.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="hutong 互通",
         version=__version__,
         description="Public data sharing node: catalog, hosted datasets, CKAN and DCAT views.",
@@ -26,8 +40,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.resolved_database_url)
+    app.state.audit = AuditRuntime(app.state.db, settings)
     install_error_handlers(app)
 
+    from hutong.audit.api import router as audit_router
     from hutong.catalog.api import router as catalog_router
     from hutong.ckan.api import router as ckan_router
     from hutong.datastore.api import router as datastore_router
@@ -40,6 +56,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(identity_router, prefix="/api/v1")
     app.include_router(catalog_router, prefix="/api/v1")
     app.include_router(datastore_router, prefix="/api/v1")
+    app.include_router(audit_router, prefix="/api/v1")
     app.include_router(ckan_router, prefix="/api/3/action")
     # CKAN serves the action API unversioned too, and ckanapi calls that path by default
     app.include_router(ckan_router, prefix="/api/action", include_in_schema=False)

@@ -128,6 +128,7 @@ def create(*, session: Session, actor: Actor, data: ResourceCreate) -> ResourceR
     session.flush()
     _new_version(session, resource, actor, "created")
     _index(session, resource)
+    _audit(session, actor, "resource.create", resource)
     return _to_read(resource, provider)
 
 
@@ -157,6 +158,21 @@ def _new_version(session: Session, resource: Resource, actor: Actor, note: str) 
         )
     )
     session.flush()
+
+
+def _audit(session: Session, actor: Actor, action: str, resource: Resource) -> None:
+    from hutong.audit import service as audit_service
+
+    audit_service.record(
+        session=session,
+        event=audit_service.event_for(
+            actor,
+            action,
+            resource=resource.id,
+            provider_org=resource.provider_id,
+            detail={"version": resource.version},
+        ),
+    )
 
 
 def get_row(*, session: Session, resource_ref: str) -> Resource:
@@ -217,6 +233,7 @@ def update(
     _apply(resource, base, provider, utcnow())
     _new_version(session, resource, actor, data.note or "updated")
     _index(session, resource)
+    _audit(session, actor, "resource.update", resource)
     return _to_read(resource, provider)
 
 

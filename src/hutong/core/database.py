@@ -25,11 +25,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+SYNCHRONOUS = ("FULL", "NORMAL")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, synchronous: str = "FULL") -> None:
     # WAL lets readers run beside the single writer; busy_timeout waits instead of failing.
+    # synchronous=FULL syncs the WAL at every commit, so a committed audit entry survives a
+    # power loss too (group commit shares that cost); NORMAL survives process crashes only.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA synchronous={synchronous}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
@@ -42,13 +47,15 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, synchronous: str = "FULL") -> Engine:
     """Create the engine: SQLite in WAL mode with immediate transactions, or PostgreSQL."""
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS}")
     if url.startswith("sqlite"):
         engine = create_engine(
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, synchronous=synchronous))
 
         @event.listens_for(engine, "connect")
         def _no_pysqlite_tx(dbapi_conn: Any, _record: Any) -> None:
@@ -62,9 +69,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 class Database:
     """An engine and its session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, synchronous: str = "FULL") -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, synchronous=synchronous)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -153,7 +153,9 @@ class RequestLogMiddleware:
         start = time.perf_counter()
         status = 500
         request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["started"] = start
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=8, description="Login session lifetime for pages")
     api_key_prefix: str = Field(default="ht_", description="Prefix of issued API keys")
 
+    audit_checkpoint_seconds: float = Field(
+        default=1.0, description="Seconds between signed checkpoints while entries arrive (0: off)"
+    )
+    audit_max_batch: int = Field(default=5000, description="Most entries in one group commit")
+    audit_write_timeout_seconds: float = Field(
+        default=30.0, description="Longest wait for an audit entry to become durable"
+    )
     pi_scan_sample_rows: int = Field(default=1000, description="Rows sampled by `pi scan`")
 
     @property

@@ -10,9 +10,12 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
+from hutong.audit.entry import subject_keys
+from hutong.audit.runtime import request_event
 from hutong.catalog import service as catalog_service
 from hutong.core.deps import PUBLIC, AppSettings, DbSession, requires
 from hutong.core.errors import Forbidden, Invalid, NotFound, TooLarge
+from hutong.core.keys import load_keys
 from hutong.core.security import Actor, Role
 from hutong.datastore import service, stream
 from hutong.datastore.models import IngestBatch
@@ -101,7 +104,7 @@ def records(
             continue
         filters.setdefault(key, []).append(value)
     flat = {k: v[0] if len(v) == 1 else v for k, v in filters.items()}
-    return service.search_records(
+    page = service.search_records(
         session=session,
         resource_ref=rid,
         filters=flat,
@@ -110,10 +113,14 @@ def records(
         sort=sort,
         fields=[f.strip() for f in fields.split(",") if f.strip()] if fields else None,
     )
+    _audit_read(request, session, actor, rid, "data.query", page)
+    return page
 
 
 @router.get("/resources/{resource_ref}/records/{key}")
-def record_by_key(resource_ref: str, key: str, session: DbSession, actor: Public) -> dict[str, Any]:
+def record_by_key(
+    resource_ref: str, key: str, request: Request, session: DbSession, actor: Public
+) -> dict[str, Any]:
     """One record by its key (composite keys: values joined by commas, in field order)."""
     rid = _check_read(session, actor, resource_ref)
     row = catalog_service.get_row(session=session, resource_ref=rid)
@@ -130,6 +137,7 @@ def record_by_key(resource_ref: str, key: str, session: DbSession, actor: Public
         limit=1,
         include_total=False,
     )
+    _audit_read(request, session, actor, rid, "data.lookup", page)
     if not page.records:
         raise NotFound("no record with this key", field="key")
     return page.records[0]
@@ -146,6 +154,21 @@ def export(
 ) -> StreamingResponse:
     """The whole hosted table as CSV (formula cells neutralized), Parquet or Arrow IPC stream."""
     rid = _check_read(session, actor, resource_ref)
+    row = catalog_service.get_row(session=session, resource_ref=rid)
+    request.app.state.audit.write(
+        [
+            request_event(
+                request,
+                actor,
+                "data.export",
+                resource=rid,
+                provider_org=row.provider_id,
+                call_type=format,
+                fields=[f.name for f in service.fields_of(row)],
+                records=row.row_count or 0,
+            )
+        ]
+    )
     db = request.app.state.db
 
     def body() -> Any:
@@ -159,6 +182,29 @@ def export(
         body(),
         media_type=stream.MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _audit_read(
+    request: Request, session: Any, actor: Actor | None, rid: str, action: str, page: RecordPage
+) -> None:
+    """Write the data call's audit entry and wait until it is durable (group commit)."""
+    row = catalog_service.get_row(session=session, resource_ref=rid)
+    secret = load_keys(request.app.state.settings.keys_dir).subject_hmac
+    request.app.state.audit.write(
+        [
+            request_event(
+                request,
+                actor,
+                action,
+                resource=rid,
+                provider_org=row.provider_id,
+                fields=[f.name for f in page.fields],
+                records=len(page.records),
+                subjects=subject_keys(service.subject_values(page), secret=secret),
+                call_type="api",
+            )
+        ]
     )
 
 

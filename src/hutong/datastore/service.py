@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Table, and_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from hutong.audit import service as audit_service
 from hutong.catalog import service as catalog_service
 from hutong.catalog.models import Resource
 from hutong.catalog.schemas import FieldSpec, FieldType
@@ -247,6 +248,17 @@ def ingest_file(
     resource.row_count = session.scalar(select(func.count()).select_from(table))
     resource.data_updated_at = now
     session.flush()
+    audit_service.record(
+        session=session,
+        event=audit_service.event_for(
+            actor,
+            "data.ingest",
+            resource=resource.id,
+            provider_org=resource.provider_id,
+            records=rows,
+            detail={"batch": batch.id, "sha256": sha, "mode": mode},
+        ),
+    )
     return IngestResult(
         resource_id=resource.id,
         batch_id=batch.id,
@@ -429,6 +441,19 @@ def search_records(
         offset=offset,
         limit=limit,
     )
+
+
+SUBJECT_CATEGORIES = ("resident_id",)
+
+
+def subject_values(page: RecordPage) -> list[str]:
+    """The data subjects' identifiers in a page of records (for the audit's subject keys)."""
+    names = [
+        f.name
+        for f in page.fields
+        if f.pi_category is not None and f.pi_category.value in SUBJECT_CATEGORIES
+    ]
+    return [str(r[n]) for r in page.records for n in names if r.get(n)]
 
 
 def export_batches(

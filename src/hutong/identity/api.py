@@ -83,14 +83,14 @@ def create_organization(
     body: OrganizationCreate, session: DbSession, _actor: Operator
 ) -> OrganizationRead:
     """Register an organization by its unified social credit code (operators)."""
-    org = service.create_organization(session=session, data=body)
+    org = service.create_organization(session=session, data=body, actor=_actor)
     return OrganizationRead.model_validate(org, from_attributes=True)
 
 
 @router.post("/users", status_code=201)
 def create_user(body: UserCreate, session: DbSession, _actor: Operator) -> UserRead:
     """Create a user with roles (operators)."""
-    return service.create_user(session=session, data=body)
+    return service.create_user(session=session, data=body, actor=_actor)
 
 
 @router.get("/apps")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import uuid
 from pathlib import Path
 
@@ -16,7 +15,9 @@ from sqlalchemy.orm import Session
 from hutong.core.clock import utcnow
 from hutong.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from hutong.core.ids import check_node_code, check_uscc, org_id
+from hutong.core.keys import SIGNING_KEY_FILE, ensure_subject_key, load_keys, write_secret
 from hutong.core.security import (
+    SYSTEM,
     Actor,
     Role,
     hash_password,
@@ -36,31 +37,21 @@ from hutong.identity.schemas import (
     UserRead,
 )
 
-PRIVATE_KEY_FILE = "node_ed25519.pem"
+PRIVATE_KEY_FILE = SIGNING_KEY_FILE
 
 
 def _write_private_key(keys_dir: Path, key: Ed25519PrivateKey) -> None:
-    keys_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(keys_dir, 0o700)
-    path = keys_dir / PRIVATE_KEY_FILE
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    # Created owner-only from the first byte: never world-readable, not even briefly.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+    write_secret(keys_dir / PRIVATE_KEY_FILE, pem)
 
 
 def load_private_key(keys_dir: Path) -> Ed25519PrivateKey:
     """The node's Ed25519 private key from its owner-only file."""
-    data = (keys_dir / PRIVATE_KEY_FILE).read_bytes()
-    key = serialization.load_pem_private_key(data, password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise Invalid("the node key file does not hold an Ed25519 key")
-    return key
+    return load_keys(keys_dir).signing
 
 
 def get_node(*, session: Session) -> Node | None:
@@ -78,6 +69,7 @@ def init_node(*, session: Session, keys_dir: Path, data: NodeInit, demo: bool = 
     else:
         key = Ed25519PrivateKey.generate()
         _write_private_key(keys_dir, key)
+    ensure_subject_key(keys_dir)
     public = key.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
@@ -103,10 +95,18 @@ def require_node(*, session: Session) -> Node:
     return node
 
 
+def _audit(session: Session, actor: Actor, action: str, **kw: object) -> None:
+    from hutong.audit import service as audit_service
+
+    audit_service.record(session=session, event=audit_service.event_for(actor, action, **kw))
+
+
 # organizations ---------------------------------------------------------------------------
 
 
-def create_organization(*, session: Session, data: OrganizationCreate) -> Organization:
+def create_organization(
+    *, session: Session, data: OrganizationCreate, actor: Actor = SYSTEM
+) -> Organization:
     """Register an organization by its credit code. Raises Invalid, Conflict."""
     node = require_node(session=session)
     uscc = check_uscc(data.uscc)
@@ -125,6 +125,7 @@ def create_organization(*, session: Session, data: OrganizationCreate) -> Organi
     )
     session.add(org)
     session.flush()
+    _audit(session, actor, "organization.create", detail={"organization": org.id})
     return org
 
 
@@ -154,7 +155,7 @@ def _user_read(user: User) -> UserRead:
     return UserRead.model_validate(user, from_attributes=True)
 
 
-def create_user(*, session: Session, data: UserCreate) -> UserRead:
+def create_user(*, session: Session, data: UserCreate, actor: Actor = SYSTEM) -> UserRead:
     """Create a user with an argon2-hashed password. Raises Conflict, Invalid, NotFound."""
     if session.scalars(select(User).where(User.username == data.username)).first():
         raise Conflict(f"user '{data.username}' already exists", field="username")
@@ -178,6 +179,7 @@ def create_user(*, session: Session, data: UserCreate) -> UserRead:
     )
     session.add(user)
     session.flush()
+    _audit(session, actor, "user.create", detail={"user": user.id, "roles": roles})
     return _user_read(user)
 
 
@@ -206,6 +208,7 @@ def login(
         )
     )
     session.flush()
+    _audit(session, _actor_for_user(user), "auth.login")
     return token, _user_read(user), expires
 
 
@@ -253,6 +256,7 @@ def create_app(*, session: Session, actor: Actor, data: AppCreate, key_prefix: s
     )
     session.add(app)
     session.flush()
+    _audit(session, actor, "app.key_issue", detail={"app": app.id, "organization": org.id})
     return AppCreated(**AppRead.model_validate(app, from_attributes=True).model_dump(), api_key=key)
 
 
@@ -274,6 +278,7 @@ def revoke_app(*, session: Session, actor: Actor, app_id: str) -> AppRead:
     if app.revoked_at is None:
         app.revoked_at = utcnow()
         session.flush()
+        _audit(session, actor, "app.key_revoke", detail={"app": app.id})
     return AppRead.model_validate(app, from_attributes=True)
 
 

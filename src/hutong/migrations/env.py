@@ -11,6 +11,18 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    # the full-text index and hosted tables are made outside the ORM metadata
+    return not (
+        type_ == "table"
+        and reflected
+        and compare_to is None
+        and (name or "").startswith(("resource_fts", "ds_"))
+    )
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
@@ -19,12 +31,20 @@ def run_migrations_online() -> None:
         engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
         with engine.connect() as conn:
             context.configure(
-                connection=conn, target_metadata=target_metadata, render_as_batch=True
+                connection=conn,
+                target_metadata=target_metadata,
+                render_as_batch=True,
+                include_object=include_object,
             )
             with context.begin_transaction():
                 context.run_migrations()
         return
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_object=include_object,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -152,7 +152,7 @@ def page_context(request: Request, session: DbSession, settings: AppSettings) ->
         lang=lang,
         remember_lang=remember,
         node_name=name,
-        demo=bool(node.demo) if node is not None else settings.demo,
+        demo=bool(node.demo) if node is not None else False,
         csrf_secret=secret or new_token(),
         new_csrf_secret=not secret,
     )

@@ -1,0 +1,1 @@
+"""审计: the tamper-evident audit log (Merkle tree, checkpoints, proofs)."""

@@ -1,0 +1,232 @@
+"""Signed checkpoints, the stored Merkle nodes, and inclusion and consistency proofs."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Iterable
+
+from sqlalchemy import and_, insert, or_, select, text
+from sqlalchemy.orm import Session
+
+from hutong.audit import log
+from hutong.audit.merkle import (
+    Frontier,
+    NodeKey,
+    consistency_proof,
+    consistency_proof_nodes,
+    inclusion_proof,
+    inclusion_proof_nodes,
+    needed_nodes,
+    perfect_parts,
+)
+from hutong.audit.models import AuditCheckpoint, AuditEntry, AuditNode
+from hutong.audit.note import format_checkpoint, sign_note, verifier_key
+from hutong.audit.schemas import CheckpointRead, ConsistencyProof, InclusionProof
+from hutong.core.clock import utcnow
+from hutong.core.database import Database
+from hutong.core.errors import Invalid, NotFound
+from hutong.core.keys import load_keys
+from hutong.core.logging import get_logger
+from hutong.core.settings import Settings
+from hutong.identity import service as identity_service
+
+CHECKPOINT_LOCK_KEY = 0x687574_6F6E68
+_log = get_logger("hutong.audit")
+
+
+def origin_of(node: str) -> str:
+    """The log's origin line and key name, e.g. ``hutong.sh/audit``."""
+    return f"hutong.{node}/audit"
+
+
+def fetch_nodes(session: Session, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
+    """Stored hashes of perfect subtrees (level 0: leaf hashes), in two queries at most."""
+    keys = list(keys)
+    leaves = [idx for level, idx in keys if level == 0]
+    inner = [(level, idx) for level, idx in keys if level > 0]
+    out: dict[NodeKey, bytes] = {}
+    if leaves:
+        rows = session.execute(
+            select(AuditEntry.leaf_index, AuditEntry.leaf_hash).where(
+                AuditEntry.leaf_index.in_(leaves)
+            )
+        )
+        out.update({(0, int(i)): bytes(h) for i, h in rows})
+    if inner:
+        # OR of primary-key equalities: SQLite plans a row-value IN as a full scan
+        match = or_(*[and_(AuditNode.level == lv, AuditNode.idx == i) for lv, i in inner])
+        found = session.execute(
+            select(AuditNode.level, AuditNode.idx, AuditNode.hash).where(match)
+        ).all()
+        out.update({(int(r[0]), int(r[1])): bytes(r[2]) for r in found})
+    missing = set(keys) - out.keys()
+    if missing:
+        raise NotFound(f"the log lacks {len(missing)} stored hash(es), e.g. {min(missing)}")
+    return out
+
+
+def latest(session: Session) -> AuditCheckpoint | None:
+    """The newest checkpoint."""
+    return session.scalars(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(1)
+    ).first()
+
+
+def checkpoint_now(
+    session: Session, *, keys_dir: object, frontier: Frontier | None = None
+) -> tuple[AuditCheckpoint | None, Frontier | None]:
+    """Extend the tree over new entries, store its nodes and sign a checkpoint.
+
+    Returns the new checkpoint (None if nothing new) and the frontier to reuse next time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        got = session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": CHECKPOINT_LOCK_KEY}
+        ).scalar()
+        if not got:
+            return None, frontier
+    node = identity_service.require_node(session=session)
+    last = latest(session)
+    old_size = last.tree_size if last else 0
+    size = log.next_index(session)
+    if size <= old_size:
+        return None, frontier
+    if frontier is None or frontier.size != old_size:
+        frontier = Frontier.from_nodes(
+            old_size, fetch_nodes(session, needed_nodes([(0, old_size)]))
+        )
+    frontier = frontier.copy()
+    hashes = session.scalars(
+        select(AuditEntry.leaf_hash)
+        .where(AuditEntry.leaf_index >= old_size, AuditEntry.leaf_index < size)
+        .order_by(AuditEntry.leaf_index)
+    ).all()
+    if len(hashes) != size - old_size:
+        raise RuntimeError("audit leaf indexes are not dense")  # pragma: no cover
+    new_nodes = frontier.extend(bytes(h) for h in hashes)
+    if new_nodes:
+        session.execute(
+            insert(AuditNode),
+            [{"level": lv, "idx": i, "hash": h} for lv, i, h in new_nodes],
+        )
+    root = frontier.root()
+    now = utcnow()
+    key = load_keys(keys_dir).signing  # type: ignore[arg-type]
+    origin = origin_of(node.code)
+    note = sign_note(format_checkpoint(origin, size, root, time=now), origin, key)
+    checkpoint = AuditCheckpoint(tree_size=size, root_hash=root, time=now, note=note)
+    session.add(checkpoint)
+    session.flush()
+    return checkpoint, frontier
+
+
+class Checkpointer:
+    """A thread that signs a checkpoint every few seconds while entries arrive."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self.frontier: Frontier | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="audit-checkpointer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+        self.tick()  # a last checkpoint over everything written before the stop
+
+    def tick(self) -> AuditCheckpoint | None:
+        """Sign a checkpoint now if there are new entries."""
+        try:
+            with self.db.session_scope() as session:
+                checkpoint, frontier = checkpoint_now(
+                    session, keys_dir=self.settings.keys_dir, frontier=self.frontier
+                )
+            if checkpoint is not None:
+                self.frontier = frontier
+            return checkpoint
+        except NotFound:
+            return None  # node not initialized yet
+        except Exception as exc:
+            self.frontier = None
+            _log.error("checkpoint failed", error=type(exc).__name__)
+            return None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.settings.audit_checkpoint_seconds):
+            self.tick()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def checkpoint_read(row: AuditCheckpoint) -> CheckpointRead:
+    return CheckpointRead(
+        tree_size=row.tree_size, root_hash=_b64(row.root_hash), time=row.time, note=row.note
+    )
+
+
+def get_checkpoint(*, session: Session, tree_size: int | None = None) -> CheckpointRead:
+    """The checkpoint of a size (default the newest). Raises NotFound."""
+    row = latest(session) if tree_size is None else session.get(AuditCheckpoint, tree_size)
+    if row is None:
+        raise NotFound("no checkpoint" + (f" of size {tree_size}" if tree_size else " yet"))
+    return checkpoint_read(row)
+
+
+def public_verifier_key(*, session: Session, keys_dir: object) -> str:
+    """The note verifier key (C2SP vkey) that checks this node's checkpoints."""
+    node = identity_service.require_node(session=session)
+    key = load_keys(keys_dir).signing  # type: ignore[arg-type]
+    return verifier_key(origin_of(node.code), key.public_key())
+
+
+def prove_inclusion(
+    *, session: Session, leaf_index: int, tree_size: int | None = None
+) -> InclusionProof:
+    """An entry's inclusion proof in a checkpointed tree. Raises NotFound, Invalid."""
+    checkpoint = get_checkpoint(session=session, tree_size=tree_size)
+    size = checkpoint.tree_size
+    if not 0 <= leaf_index < size:
+        raise Invalid(
+            f"entry {leaf_index} is not in the tree of size {size}; wait for the next checkpoint",
+            field="leaf_index",
+        )
+    spans = inclusion_proof_nodes(leaf_index, size)
+    nodes = fetch_nodes(session, needed_nodes(spans) | {(0, leaf_index)})
+    proof = inclusion_proof(leaf_index, size, nodes)
+    return InclusionProof(
+        leaf_index=leaf_index,
+        tree_size=size,
+        leaf_hash=_b64(nodes[(0, leaf_index)]),
+        proof=[_b64(p) for p in proof],
+        checkpoint=checkpoint.note,
+    )
+
+
+def prove_consistency(
+    *, session: Session, old_size: int, new_size: int | None = None
+) -> ConsistencyProof:
+    """A consistency proof between two checkpoints. Raises NotFound, Invalid."""
+    new = get_checkpoint(session=session, tree_size=new_size)
+    old = get_checkpoint(session=session, tree_size=old_size)
+    if old.tree_size > new.tree_size:
+        raise Invalid("the old checkpoint must not be newer than the new one", field="old")
+    spans = consistency_proof_nodes(old.tree_size, new.tree_size)
+    nodes = fetch_nodes(session, needed_nodes(spans))
+    proof = consistency_proof(old.tree_size, new.tree_size, nodes)
+    return ConsistencyProof(
+        old_size=old.tree_size,
+        new_size=new.tree_size,
+        proof=[_b64(p) for p in proof],
+        old_checkpoint=old.note,
+        new_checkpoint=new.note,
+    )
+
+
+__all__ = ["perfect_parts"]

@@ -1,0 +1,131 @@
+"""Audit events and their canonical form.
+
+An entry is a JSON object of strings, integers, booleans, lists, objects and nulls only
+(no floats: latency is whole microseconds). For such values, ``json.dumps`` with sorted
+keys, no spaces and UTF-8 output is exactly the RFC 8785 canonical form (JCS), which a
+third party can recompute with any JCS library; a property test checks that equality.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+ENTRY_VERSION = 1
+
+
+@dataclass
+class AuditEvent:
+    """Something that must be audited: who did what to which data, for which scenario."""
+
+    action: str
+    outcome: str = "ok"
+    actor_org: str | None = None
+    actor_app: str | None = None
+    actor_user: str | None = None
+    end_user: str | None = None
+    case_number: str | None = None
+    resource: str | None = None
+    provider_org: str | None = None
+    fields: list[str] = field(default_factory=list)
+    scenario: str | None = None
+    call_type: str | None = None
+    subjects: list[str] = field(default_factory=list)
+    records: int = 0
+    latency_us: int = 0
+    request_id: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    time: dt.datetime | None = None
+
+
+def subject_key(value: str, *, secret: bytes) -> str:
+    """Keyed HMAC-SHA256 of a subject identifier (e.g. a resident ID), never the value itself."""
+    normal = value.strip().upper()
+    return hmac.new(secret, normal.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def subject_keys(values: Iterable[str | None], *, secret: bytes) -> list[str]:
+    """Sorted, distinct subject keys of the non-empty values."""
+    return sorted({subject_key(v, secret=secret) for v in values if v})
+
+
+def _time_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def to_document(event: AuditEvent, *, node: str, time: dt.datetime) -> dict[str, Any]:
+    """The entry as a JSON object (absent values left out)."""
+    actor = {
+        k: v
+        for k, v in (
+            ("org", event.actor_org),
+            ("app", event.actor_app),
+            ("user", event.actor_user),
+            ("end_user", event.end_user),
+            ("case", event.case_number),
+        )
+        if v
+    }
+    doc: dict[str, Any] = {
+        "v": ENTRY_VERSION,
+        "time": _time_text(time),
+        "node": node,
+        "action": event.action,
+        "outcome": event.outcome,
+        "actor": actor,
+        "records": int(event.records),
+        "latency_us": int(event.latency_us),
+    }
+    for key, value in (
+        ("resource", event.resource),
+        ("provider", event.provider_org),
+        ("scenario", event.scenario),
+        ("call_type", event.call_type),
+        ("request_id", event.request_id),
+    ):
+        if value:
+            doc[key] = value
+    if event.fields:
+        doc["fields"] = list(event.fields)
+    if event.subjects:
+        doc["subjects"] = list(event.subjects)
+    if event.detail:
+        doc["detail"] = event.detail
+    return doc
+
+
+def _ascii_keys(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(k.isascii() and _ascii_keys(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_ascii_keys(v) for v in value)
+    return True
+
+
+def _utf16_order(value: Any) -> Any:
+    # RFC 8785 sorts member names by UTF-16 code units, which differs from code-point order
+    # only beyond the Basic Multilingual Plane.
+    if isinstance(value, dict):
+        return {
+            k: _utf16_order(value[k])
+            for k in sorted(value, key=lambda name: name.encode("utf-16-be"))
+        }
+    if isinstance(value, list):
+        return [_utf16_order(v) for v in value]
+    return value
+
+
+def canonical(doc: dict[str, Any]) -> bytes:
+    """RFC 8785 canonical bytes of a JSON object without floats (integers within 2^53)."""
+    if _ascii_keys(doc):
+        return json.dumps(
+            doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+    return json.dumps(
+        _utf16_order(doc), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")

@@ -1,0 +1,85 @@
+"""ORM models of the audit log: entries (leaves), perfect-subtree nodes, checkpoints, statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Date, Index, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hutong.core.database import Base
+from hutong.core.types import UTCDateTime
+
+
+class AuditEntry(Base):
+    """One log entry: its canonical JSON bytes (hashed as a Merkle leaf) and columns to query.
+
+    ``leaf_index`` is dense and in commit order: it is assigned under the log's write lock.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_entry_org_time", "actor_org", "time"),
+        Index("ix_audit_entry_provider_time", "provider_org", "time"),
+    )
+
+    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    time: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    actor_org: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    provider_org: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    resource_id: Mapped[str | None] = mapped_column(String(140), nullable=True, index=True)
+    scenario_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    record_count: Mapped[int] = mapped_column(Integer, default=0)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditSubject(Base):
+    """Which entries concern a data subject (by keyed HMAC of their identifier)."""
+
+    __tablename__ = "audit_subject"
+
+    subject_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class AuditNode(Base):
+    """The hash of a perfect subtree (level >= 1) of the log's Merkle tree."""
+
+    __tablename__ = "audit_node"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditCheckpoint(Base):
+    """A signed checkpoint (C2SP tlog-checkpoint signed note) of the log at a size."""
+
+    __tablename__ = "audit_checkpoint"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    time: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    note: Mapped[str] = mapped_column(Text)
+
+
+class AuditStat(Base):
+    """Calls and records delivered per day, node, organization, resource, scenario and action.
+
+    Maintained as entries arrive (in the same transaction), never by scanning the log.
+    """
+
+    __tablename__ = "audit_stat"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    node: Mapped[str] = mapped_column(String(64), primary_key=True)
+    actor_org: Mapped[str] = mapped_column(String(100), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(140), primary_key=True)
+    scenario_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    action: Mapped[str] = mapped_column(String(64), primary_key=True)
+    calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    records: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,60 @@
+"""The audit log's moving parts in a running node: the group-commit writer and checkpointer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.requests import Request
+
+from hutong.audit.entry import AuditEvent
+from hutong.audit.writer import AuditWriter
+from hutong.core.database import Database
+from hutong.core.security import Actor
+from hutong.core.settings import Settings
+
+
+class AuditRuntime:
+    """Owns the writer thread (and the checkpointer, when the node signs checkpoints)."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self.writer = AuditWriter(db, node=None, max_batch=settings.audit_max_batch)
+        self.checkpointer: Any = None
+
+    def start(self) -> None:
+        from hutong.audit.checkpoints import Checkpointer
+
+        self.writer.start()
+        if self.settings.audit_checkpoint_seconds > 0 and self.checkpointer is None:
+            self.checkpointer = Checkpointer(self.db, self.settings)
+            self.checkpointer.start()
+
+    def stop(self) -> None:
+        self.writer.stop()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+            self.checkpointer = None
+
+    def write(self, events: Sequence[AuditEvent]) -> list[int]:
+        """Append and wait until the entries are durable."""
+        return self.writer.write(events, timeout=self.settings.audit_write_timeout_seconds)
+
+
+def request_event(request: Request, actor: Actor | None, action: str, **kw: Any) -> AuditEvent:
+    """An event for a data call: actor, request id, X-Road style end user and case headers."""
+    started = getattr(request.state, "started", None)
+    latency = int((time.perf_counter() - started) * 1e6) if started else 0
+    return AuditEvent(
+        action=action,
+        actor_org=actor.organization_id if actor else None,
+        actor_app=actor.id if actor and actor.kind == "app" else None,
+        actor_user=actor.id if actor and actor.kind == "user" else None,
+        end_user=(request.headers.get("x-hutong-end-user") or "")[:64] or None,
+        case_number=(request.headers.get("x-hutong-case") or "")[:64] or None,
+        request_id=getattr(request.state, "request_id", None),
+        latency_us=latency,
+        **kw,
+    )
