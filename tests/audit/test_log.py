@@ -48,12 +48,14 @@ def _sign(db, settings):
     return cp
 
 
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1),
-                         st.text(max_size=20))
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1), st.text(max_size=20)
+)
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -85,15 +87,16 @@ def loaded(client, db):
     steward = make_user(db, roles=[Role.steward], org_id=org)
     h = _login(client, steward.name)
     csv = "resident_id,name,birth_date,children\n" + "".join(
-        f"{rid(i)},张{i},1980-01-01,1\n" for i in range(10))
-    r = client.post(f"/api/v1/resources/{res.id}/upload",
-                    files={"file": ("p.csv", csv.encode())}, headers=h)
+        f"{rid(i)},张{i},1980-01-01,1\n" for i in range(10)
+    )
+    r = client.post(
+        f"/api/v1/resources/{res.id}/upload", files={"file": ("p.csv", csv.encode())}, headers=h
+    )
     assert r.status_code == 201
     return org, res, steward, h
 
 
-def test_data_call_is_durable_before_the_response_and_names_subjects(client, db, settings,
-                                                                    loaded):
+def test_data_call_is_durable_before_the_response_and_names_subjects(client, db, settings, loaded):
     org, res, steward, h = loaded
     r = client.get(f"/api/v1/resources/{res.id}/records/{rid(3)}", headers=h)
     assert r.status_code == 200
@@ -120,15 +123,24 @@ def test_checkpoints_and_proofs_verify(client, db, settings, loaded):
     assert head.size == second.tree_size and names
     auditor = make_user(db, roles=[Role.auditor], org_id=org)
     ha = _login(client, auditor.name)
-    proof = client.get(f"/api/v1/audit/entries/{first.tree_size + 1}/proof",
-                       headers=ha).json()
-    assert verify_inclusion(base64.b64decode(proof["leaf_hash"]), proof["leaf_index"],
-                            proof["tree_size"], [base64.b64decode(p) for p in proof["proof"]],
-                            head.root)
-    cons = client.get("/api/v1/audit/consistency",
-                      params={"old": first.tree_size, "new": second.tree_size}).json()
-    assert verify_consistency(first.tree_size, second.tree_size, first.root_hash, head.root,
-                              [base64.b64decode(p) for p in cons["proof"]])
+    proof = client.get(f"/api/v1/audit/entries/{first.tree_size + 1}/proof", headers=ha).json()
+    assert verify_inclusion(
+        base64.b64decode(proof["leaf_hash"]),
+        proof["leaf_index"],
+        proof["tree_size"],
+        [base64.b64decode(p) for p in proof["proof"]],
+        head.root,
+    )
+    cons = client.get(
+        "/api/v1/audit/consistency", params={"old": first.tree_size, "new": second.tree_size}
+    ).json()
+    assert verify_consistency(
+        first.tree_size,
+        second.tree_size,
+        first.root_hash,
+        head.root,
+        [base64.b64decode(p) for p in cons["proof"]],
+    )
 
 
 def test_verify_names_the_altered_entry_and_offline_export_verifies(
@@ -147,8 +159,7 @@ def test_verify_names_the_altered_entry_and_offline_export_verifies(
         vkey = verify.node_vkey(session=s, keys_dir=settings.keys_dir)
     monkeypatch.setenv("HUTONG_HOME", str(settings.home))
     monkeypatch.setenv("HUTONG_DATABASE_URL", settings.resolved_database_url)
-    result = runner.invoke(cli_app, ["audit", "verify", "--offline", str(export),
-                                     "--pubkey", vkey])
+    result = runner.invoke(cli_app, ["audit", "verify", "--offline", str(export), "--pubkey", vkey])
     assert result.exit_code == 0, result.output
     lines = export.read_text(encoding="utf-8").splitlines()
     lines[3] = lines[3].replace('"v":1', '"v":2', 1)
@@ -157,39 +168,74 @@ def test_verify_names_the_altered_entry_and_offline_export_verifies(
     assert not verify.verify_export(bad, vkey).ok
     with db.session_scope() as s:
         row = s.get(AuditEntry, 5)
-        s.execute(update(AuditEntry).where(AuditEntry.leaf_index == 5)
-                  .values(payload=row.payload.replace(b'"v":1', b'"v":2')))
+        s.execute(
+            update(AuditEntry)
+            .where(AuditEntry.leaf_index == 5)
+            .values(payload=row.payload.replace(b'"v":1', b'"v":2'))
+        )
     result = runner.invoke(cli_app, ["audit", "verify"])
     assert result.exit_code == 1
     assert "entry 5" in result.output
 
 
-def test_citizen_sees_own_uses_and_confidential_ones_after_disclosure(client, db, settings,
-                                                                       loaded):
+def test_citizen_sees_own_uses_and_confidential_ones_after_disclosure(client, db, settings, loaded):
     org, res, steward, h = loaded
     consumer_org = make_org(db, name="上海市民政局")
     secret = load_keys(settings.keys_dir).subject_hmac
     today = dt.date.today()
     now = dt.datetime.now(dt.UTC)
     with db.session_scope() as s:
-        open_sc = Scenario(id=str(uuid.uuid4()), organization_id=consumer_org, name="低保审核",
-                           purpose="核对申请人户籍", legal_basis="社会救助暂行办法",
-                           valid_from=today, valid_until=today, confidential=False,
-                           created_at=now)
-        secret_sc = Scenario(id=str(uuid.uuid4()), organization_id=consumer_org,
-                             name="案件侦查", purpose="侦查", legal_basis="刑事诉讼法",
-                             valid_from=today, valid_until=today, confidential=True,
-                             disclose_on=today + dt.timedelta(days=30), created_at=now)
+        open_sc = Scenario(
+            id=str(uuid.uuid4()),
+            organization_id=consumer_org,
+            name="低保审核",
+            purpose="核对申请人户籍",
+            legal_basis="社会救助暂行办法",
+            valid_from=today,
+            valid_until=today,
+            confidential=False,
+            created_at=now,
+        )
+        secret_sc = Scenario(
+            id=str(uuid.uuid4()),
+            organization_id=consumer_org,
+            name="案件侦查",
+            purpose="侦查",
+            legal_basis="刑事诉讼法",
+            valid_from=today,
+            valid_until=today,
+            confidential=True,
+            disclose_on=today + dt.timedelta(days=30),
+            created_at=now,
+        )
         s.add_all([open_sc, secret_sc])
         s.flush()
         for sc in (open_sc, secret_sc):
-            audit_service.record(session=s, event=AuditEvent(
-                action="data.query", actor_org=consumer_org, resource=res.id,
-                provider_org=org, fields=["name"], scenario=sc.id, records=1,
-                subjects=[subject_key(rid(1), secret=secret)]))
-        audit_service.record(session=s, event=AuditEvent(
-            action="data.query", actor_org=consumer_org, resource=res.id, fields=["name"],
-            scenario=open_sc.id, records=1, subjects=[subject_key(rid(2), secret=secret)]))
+            audit_service.record(
+                session=s,
+                event=AuditEvent(
+                    action="data.query",
+                    actor_org=consumer_org,
+                    resource=res.id,
+                    provider_org=org,
+                    fields=["name"],
+                    scenario=sc.id,
+                    records=1,
+                    subjects=[subject_key(rid(1), secret=secret)],
+                ),
+            )
+        audit_service.record(
+            session=s,
+            event=AuditEvent(
+                action="data.query",
+                actor_org=consumer_org,
+                resource=res.id,
+                fields=["name"],
+                scenario=open_sc.id,
+                records=1,
+                subjects=[subject_key(rid(2), secret=secret)],
+            ),
+        )
     zhang = make_user(db, roles=[Role.citizen], username="zhang")
     li = make_user(db, roles=[Role.citizen], username="li")
     with db.session_scope() as s:
@@ -202,8 +248,7 @@ def test_citizen_sees_own_uses_and_confidential_ones_after_disclosure(client, db
     li_uses = client.get("/api/v1/audit/my-uses", headers=_login(client, "li")).json()
     assert li_uses["total"] == 1
     with db.session_scope() as s:
-        later = audit_service.my_uses(session=s, actor=zhang,
-                                      today=today + dt.timedelta(days=31))
+        later = audit_service.my_uses(session=s, actor=zhang, today=today + dt.timedelta(days=31))
     assert sorted(u.scenario_name for u in later.items) == ["低保审核", "案件侦查"]
     assert client.get("/api/v1/audit/my-uses", headers=h).status_code == 403
 
@@ -212,8 +257,7 @@ def test_statistics_from_the_aggregate_table(client, db, loaded):
     org, res, steward, h = loaded
     for _ in range(3):
         client.get(f"/api/v1/resources/{res.id}/records", params={"limit": 2}, headers=h)
-    stats = client.get("/api/v1/audit/stats", params={"group_by": "resource"},
-                       headers=h).json()
+    stats = client.get("/api/v1/audit/stats", params={"group_by": "resource"}, headers=h).json()
     assert stats["rows"][0]["key"] == res.id
     assert stats["rows"][0]["calls"] == 3 and stats["rows"][0]["records"] == 6
     assert stats["days"][0]["calls"] == 3
@@ -221,8 +265,7 @@ def test_statistics_from_the_aggregate_table(client, db, loaded):
     stranger = make_user(db, roles=[Role.consumer], org_id=other)
     s2 = client.get("/api/v1/audit/stats", headers=_login(client, stranger.name)).json()
     assert s2["total_calls"] == 0
-    assert client.get("/api/v1/audit/stats", params={"group_by": "x"},
-                      headers=h).status_code == 422
+    assert client.get("/api/v1/audit/stats", params={"group_by": "x"}, headers=h).status_code == 422
 
 
 def test_entries_visible_by_role(client, db, loaded):
@@ -235,11 +278,15 @@ def test_entries_visible_by_role(client, db, loaded):
     theirs = client.get("/api/v1/audit/entries", headers=hs).json()
     assert all(e["actor_org"] == other for e in theirs)
     ingest = next(e for e in mine if e["action"] == "data.ingest")
-    assert client.get(f"/api/v1/audit/entries/{ingest['leaf_index']}",
-                      headers=hs).status_code == 404
+    assert (
+        client.get(f"/api/v1/audit/entries/{ingest['leaf_index']}", headers=hs).status_code == 404
+    )
 
 
 def test_document_has_no_floats():
-    doc = to_document(AuditEvent(action="x", latency_us=12), node="sh",
-                      time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    doc = to_document(
+        AuditEvent(action="x", latency_us=12),
+        node="sh",
+        time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
     assert json.loads(canonical(doc)) == doc

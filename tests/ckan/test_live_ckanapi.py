@@ -6,58 +6,17 @@ the test's fresh database; the test stops it by its PID, always.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.factories import make_org, make_resource
+from tests.live import LiveServer
 
 ckanapi = pytest.importorskip("ckanapi")
 
 pytestmark = pytest.mark.live
-
-START_TIMEOUT_S = 60
-STOP_TIMEOUT_S = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=STOP_TIMEOUT_S)
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(
-        f"the server did not become healthy in {START_TIMEOUT_S}s:\n{log.read_text()[-4000:]}"
-    )
 
 
 @pytest.fixture
@@ -85,41 +44,11 @@ def catalog(db, node):
 @pytest.fixture
 def server(catalog, settings, database_url: str, tmp_path: Path) -> Iterator[str]:
     """A real uvicorn process on the test's database; yields its base URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "HUTONG_HOME": str(settings.home),
-        "HUTONG_DATABASE_URL": database_url,
-        "HUTONG_BASE_URL": url,
-        "HUTONG_LOG_LEVEL": "WARNING",
-    }
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "hutong.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
+    live = LiveServer(home=settings.home, database_url=database_url, workdir=tmp_path)
     try:
-        _wait_healthy(url, proc, log)
-        yield url
+        yield live.start().url
     finally:
-        _stop(proc)
+        live.stop()
 
 
 def _remote(url: str, *, get_only: bool = False):  # type: ignore[no-untyped-def]
