@@ -32,6 +32,17 @@ def test_demo_loads_every_role_and_hosted_data(database, settings: Settings):
     saved = json.loads(path.read_text(encoding="utf-8"))
     assert {u["username"] for u in saved["users"]} == {u["username"] for u in creds.users}
     assert "演示环境" in creds.summary
+    # the demo citizens have verified identities and see uses of their data
+    from hutong.audit import service as audit_service
+    from hutong.core.security import Actor
+
+    with database.session_scope() as s:
+        zhang = s.scalars(select(User).where(User.username == "citizen-zhang")).one()
+        actor = Actor(kind="user", id=zhang.id, roles=frozenset({"citizen"}))
+        uses = audit_service.my_uses(session=s, actor=actor)
+    assert uses.total >= 2
+    assert {u.scenario_name for u in uses.items} >= {"最低生活保障资格核查", "社会保险待遇资格认证"}
+    assert "刑事案件侦查" not in {u.scenario_name for u in uses.items}
     # a second run changes nothing and returns the same credentials
     again = load_demo(db=database, settings=settings, people=1500)
     assert again.users == saved["users"]
