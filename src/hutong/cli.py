@@ -312,3 +312,24 @@ def audit_checkpoint(home: HomeOption = None) -> None:
         if size is not None
         else "no new entries since the last checkpoint"
     )
+
+
+@audit_app.command("archive")
+def audit_archive(
+    month: Annotated[str, typer.Option(help="The month to archive, YYYY-MM (and all before it)")],
+    home: HomeOption = None,
+) -> None:
+    """Move the entry bytes of a past month to compressed Parquet; proofs stay verifiable."""
+    from hutong.audit import archive as audit_archive_mod
+
+    settings = _settings(home)
+    db = _database(settings)
+    try:
+        with db.session_scope() as session:
+            record = audit_archive_mod.archive_month(
+                session=session, home=settings.home, month=month
+            )
+            first, end, path = record.first_index, record.end_index, record.path
+    except HutongError as exc:
+        _fail(exc)
+    console.print(f"archived entries {first:,} to {end - 1:,} to {path}")

@@ -56,6 +56,7 @@ def consistency(
 @router.get("/entries")
 def entries(
     session: DbSession,
+    settings: AppSettings,
     actor: Reader,
     action: str | None = None,
     resource: str | None = None,
@@ -75,13 +76,16 @@ def entries(
         until=until,
         offset=offset,
         limit=limit,
+        home=settings.home,
     )
 
 
 @router.get("/entries/{leaf_index}")
-def entry(leaf_index: int, session: DbSession, actor: Anyone) -> EntryRead:
+def entry(leaf_index: int, session: DbSession, settings: AppSettings, actor: Anyone) -> EntryRead:
     """One entry, if the caller may read it (a citizen: entries about themselves)."""
-    return service.get_entry(session=session, actor=actor, leaf_index=leaf_index)
+    return service.get_entry(
+        session=session, actor=actor, leaf_index=leaf_index, home=settings.home
+    )
 
 
 @router.get("/entries/{leaf_index}/proof")
@@ -96,12 +100,15 @@ def proof(
 @router.get("/my-uses")
 def my_uses(
     session: DbSession,
+    settings: AppSettings,
     actor: Citizen,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> UsePage:
     """Every use of the logged-in citizen's data: when, who, which resource and fields, why."""
-    return service.my_uses(session=session, actor=actor, offset=offset, limit=limit)
+    return service.my_uses(
+        session=session, actor=actor, offset=offset, limit=limit, home=settings.home
+    )
 
 
 @router.get("/stats")

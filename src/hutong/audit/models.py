@@ -33,7 +33,7 @@ class AuditEntry(Base):
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     outcome: Mapped[str] = mapped_column(String(16))
     record_count: Mapped[int] = mapped_column(Integer, default=0)
-    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # None: archived
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
@@ -83,3 +83,17 @@ class AuditStat(Base):
     action: Mapped[str] = mapped_column(String(64), primary_key=True)
     calls: Mapped[int] = mapped_column(BigInteger, default=0)
     records: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AuditArchive(Base):
+    """A range of entries whose bytes moved to a compressed Parquet file (by month)."""
+
+    __tablename__ = "audit_archive"
+
+    first_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    end_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    month: Mapped[str] = mapped_column(String(7))
+    path: Mapped[str] = mapped_column(Text)  # relative to $HUTONG_HOME
+    sha256: Mapped[str] = mapped_column(String(64))
+    checkpoint_size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

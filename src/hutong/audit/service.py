@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -50,7 +51,23 @@ def event_for(actor: Actor | None, action: str, **kw: Any) -> AuditEvent:
     )
 
 
-def _entry_read(row: AuditEntry) -> EntryRead:
+def _documents(
+    session: Session, rows: Sequence[AuditEntry], home: Path | None
+) -> dict[int, dict[str, Any]]:
+    """Entry documents, from the database or, for archived entries, their archive files."""
+    docs = {r.leaf_index: json.loads(r.payload) for r in rows if r.payload is not None}
+    archived = [r.leaf_index for r in rows if r.payload is None]
+    if archived and home is not None:
+        from hutong.audit.archive import archived_payloads
+
+        for i, payload in archived_payloads(session, home, archived).items():
+            docs[i] = json.loads(payload)
+    for i in archived:
+        docs.setdefault(i, {"archived": True})
+    return docs
+
+
+def _entry_read(row: AuditEntry, doc: dict[str, Any]) -> EntryRead:
     return EntryRead(
         leaf_index=row.leaf_index,
         time=row.time,
@@ -60,7 +77,7 @@ def _entry_read(row: AuditEntry) -> EntryRead:
         resource_id=row.resource_id,
         scenario_id=row.scenario_id,
         record_count=row.record_count,
-        entry=json.loads(row.payload),
+        entry=doc,
         leaf_hash=row.leaf_hash.hex(),
     )
 
@@ -77,7 +94,9 @@ def _visible(actor: Actor) -> Any:
     return AuditEntry.leaf_index < 0  # nothing
 
 
-def get_entry(*, session: Session, actor: Actor, leaf_index: int) -> EntryRead:
+def get_entry(
+    *, session: Session, actor: Actor, leaf_index: int, home: Path | None = None
+) -> EntryRead:
     """One entry, if the actor may see it. Raises NotFound (also for entries not theirs)."""
     row = session.get(AuditEntry, leaf_index)
     if row is None:
@@ -91,7 +110,7 @@ def get_entry(*, session: Session, actor: Actor, leaf_index: int) -> EntryRead:
         )
         if not allowed and not _is_subject_of(session, actor, leaf_index):
             raise NotFound(f"no audit entry {leaf_index}")
-    return _entry_read(row)
+    return _entry_read(row, _documents(session, [row], home)[row.leaf_index])
 
 
 def _is_subject_of(session: Session, actor: Actor, leaf_index: int) -> bool:
@@ -118,6 +137,7 @@ def list_entries(
     until: dt.datetime | None = None,
     offset: int = 0,
     limit: int = 100,
+    home: Path | None = None,
 ) -> list[EntryRead]:
     """Entries the actor may read, newest first, filtered. Raises Forbidden for citizens."""
     if actor.has(Role.citizen) and not actor.has(
@@ -136,8 +156,11 @@ def list_entries(
         stmt = stmt.where(AuditEntry.time >= since)
     if until:
         stmt = stmt.where(AuditEntry.time < until)
-    rows = session.scalars(stmt.order_by(AuditEntry.leaf_index.desc()).offset(offset).limit(limit))
-    return [_entry_read(r) for r in rows]
+    rows = list(
+        session.scalars(stmt.order_by(AuditEntry.leaf_index.desc()).offset(offset).limit(limit))
+    )
+    docs = _documents(session, rows, home)
+    return [_entry_read(r, docs[r.leaf_index]) for r in rows]
 
 
 def my_uses(
@@ -147,6 +170,7 @@ def my_uses(
     offset: int = 0,
     limit: int = 50,
     today: dt.date | None = None,
+    home: Path | None = None,
 ) -> UsePage:
     """Every use of the citizen's data: when, who, which resource and fields, why.
 
@@ -175,10 +199,13 @@ def my_uses(
         .where(or_(Scenario.id.is_(None), ~hidden))
     )
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    rows = session.execute(base.order_by(AuditEntry.leaf_index.desc()).offset(offset).limit(limit))
+    rows = session.execute(
+        base.order_by(AuditEntry.leaf_index.desc()).offset(offset).limit(limit)
+    ).all()
+    docs = _documents(session, [r[0] for r in rows], home)
     items = []
     for entry, scenario, org, resource in rows:
-        doc = json.loads(entry.payload)
+        doc = docs[entry.leaf_index]
         items.append(
             DataUse(
                 time=entry.time,

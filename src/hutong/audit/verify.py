@@ -19,6 +19,7 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hutong.audit.archive import archived_payloads
 from hutong.audit.checkpoints import origin_of
 from hutong.audit.entry import canonical
 from hutong.audit.merkle import Frontier
@@ -148,7 +149,9 @@ def _first_gap(chunk: Sequence[tuple[int, bytes, bytes | None]], expected: int) 
     return expected + len(chunk)  # pragma: no cover
 
 
-def _db_chunks(session: Session, chunk_rows: int) -> Iterator[list[tuple[int, bytes, bytes]]]:
+def _db_chunks(
+    session: Session, chunk_rows: int, home: Path
+) -> Iterator[list[tuple[int, bytes, bytes]]]:
     result = session.execute(
         select(AuditEntry.leaf_index, AuditEntry.payload, AuditEntry.leaf_hash).order_by(
             AuditEntry.leaf_index
@@ -156,7 +159,11 @@ def _db_chunks(session: Session, chunk_rows: int) -> Iterator[list[tuple[int, by
         execution_options={"stream_results": True, "yield_per": chunk_rows},
     )
     for part in result.partitions(chunk_rows):
-        yield [(int(i), bytes(p), bytes(h)) for i, p, h in part]
+        missing = [int(i) for i, p, _ in part if p is None]
+        archived = archived_payloads(session, home, missing) if missing else {}
+        yield [
+            (int(i), bytes(p) if p is not None else archived[int(i)], bytes(h)) for i, p, h in part
+        ]
 
 
 def node_vkey(*, session: Session, keys_dir: Path) -> str:
@@ -176,7 +183,9 @@ def verify_database(
             select(AuditCheckpoint.tree_size, AuditCheckpoint.root_hash, AuditCheckpoint.note)
         )
     ]
-    return verify_stream(_db_chunks(session, chunk_rows), checkpoints, vkey, progress=progress)
+    return verify_stream(
+        _db_chunks(session, chunk_rows, keys_dir.parent), checkpoints, vkey, progress=progress
+    )
 
 
 def export_jsonl(
@@ -214,7 +223,7 @@ def export_jsonl(
     while head is not None and head[0] == 0:
         out.write(json.dumps({"checkpoint": head[1]}, ensure_ascii=False) + "\n")
         head = next(pending, None)
-    for chunk in _db_chunks(session, chunk_rows):
+    for chunk in _db_chunks(session, chunk_rows, keys_dir.parent):
         for index, payload, _ in chunk:
             out.write('{"index":' + str(index) + ',"entry":' + payload.decode("utf-8") + "}\n")
             count += 1
