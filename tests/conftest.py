@@ -85,8 +85,13 @@ def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
 def settings(tmp_path: Path, database_url: str) -> Settings:
     home = tmp_path / "home"
     home.mkdir()
+    # no background checkpointer: tests sign checkpoints when they mean to
     return Settings(
-        home=home, database_url=database_url, log_json=True, max_upload_bytes=5 * 1024 * 1024
+        home=home,
+        database_url=database_url,
+        log_json=True,
+        max_upload_bytes=5 * 1024 * 1024,
+        audit_checkpoint_seconds=0,
     )
 
 

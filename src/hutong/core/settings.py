@@ -32,6 +32,21 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=8, description="Login session lifetime for pages")
     api_key_prefix: str = Field(default="ht_", description="Prefix of issued API keys")
 
+    application_operator_days: int = Field(
+        default=2, description="Working days for the operator to check an application"
+    )
+    application_provider_days: int = Field(
+        default=5, description="Working days for a provider to answer a conditional application"
+    )
+    application_provider_days_offline: int = Field(
+        default=10, description="Working days for a provider whose data is not yet on the platform"
+    )
+    extra_holidays: str = Field(
+        default="", description="Extra non-working days, comma-separated ISO dates"
+    )
+    extra_workdays: str = Field(
+        default="", description="Extra working days (adjusted weekends), comma-separated ISO dates"
+    )
     audit_checkpoint_seconds: float = Field(
         default=1.0, description="Seconds between signed checkpoints while entries arrive (0: off)"
     )

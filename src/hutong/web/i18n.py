@@ -17,6 +17,7 @@ HTML_LANG = {"zh": "zh-CN", "en": "en"}
 TRANSLATIONS: dict[str, dict[str, str]] = {
     # punctuation differs between the languages
     "p.colon": {"zh": "：", "en": ": "},
+    "p.list_sep": {"zh": "、", "en": ", "},
     # layout
     "nav.skip": {"zh": "跳到正文", "en": "Skip to content"},
     "nav.label": {"zh": "主导航", "en": "Main navigation"},
@@ -25,6 +26,9 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
     "nav.terms": {"zh": "共享条款", "en": "Sharing terms"},
     "nav.api": {"zh": "接口文档", "en": "API documentation"},
     "nav.language": {"zh": "语言", "en": "Language"},
+    "nav.my_data_uses": {"zh": "我的数据使用记录", "en": "My data uses"},
+    "nav.audit": {"zh": "审计日志", "en": "Audit log"},
+    "nav.audit_stats": {"zh": "调用统计", "en": "Usage statistics"},
     "account.login": {"zh": "登录", "en": "Log in"},
     "account.logout": {"zh": "退出", "en": "Log out"},
     "account.signed_in_as": {"zh": "当前用户", "en": "Signed in as"},
@@ -250,6 +254,150 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "zh": "无条件开放的资源另按其开放许可使用。",
         "en": "Resources that are open are used under their open licence instead.",
     },
+    # audit pages: a citizen's data uses
+    "uses.title": {"zh": "我的数据使用记录", "en": "How my data was used"},
+    "uses.lead": {
+        "zh": "这里列出各部门每一次使用您个人数据的记录：何时、哪个单位、哪项数据资源和信息项、"
+        "出于哪个应用场景和用途。",
+        "en": "Every time a department used data about you: when, which organization, which "
+        "resource and fields, and for which application scenario and purpose.",
+    },
+    "uses.confidential": {
+        "zh": "依法需要保密的应用场景（如案件侦查）中的使用记录，"
+        "在该场景的公开日期之后才会在这里显示。",
+        "en": "Uses under a confidential scenario (such as a criminal investigation) appear "
+        "here only after that scenario's disclosure date.",
+    },
+    "uses.unverified.title": {"zh": "尚未核验身份", "en": "Identity not yet verified"},
+    "uses.unverified": {
+        "zh": "您的账号尚未完成实名身份核验，平台还无法把数据使用记录与您本人对应。"
+        "请联系平台管理部门完成身份核验后再查看。",
+        "en": "Your account has no verified identity yet, so the platform cannot match data "
+        "uses to you. Ask the platform operator to verify your identity, then come back.",
+    },
+    "uses.time": {"zh": "时间（北京时间）", "en": "Time (Beijing time, UTC+8)"},
+    "uses.organization": {"zh": "使用单位", "en": "Organization"},
+    "uses.resource": {"zh": "数据资源", "en": "Resource"},
+    "uses.scenario": {"zh": "应用场景", "en": "Application scenario"},
+    "uses.purpose": {"zh": "用途", "en": "Purpose"},
+    "uses.action": {"zh": "使用方式", "en": "Kind of use"},
+    "uses.proof": {"zh": "存证", "en": "Proof"},
+    "uses.proof_link": {"zh": "包含性证明", "en": "Inclusion proof"},
+    "uses.proof_note": {
+        "zh": "每条记录都写入防篡改的审计日志。“包含性证明”链接给出该记录在已签名检查点中的"
+        "默克尔证明（JSON），在下一个检查点签署后即可获取。",
+        "en": "Each use is written to the tamper-evident audit log. The inclusion-proof link "
+        "gives the entry's Merkle proof in a signed checkpoint (JSON), available once the "
+        "next checkpoint is signed.",
+    },
+    "uses.none": {
+        "zh": "还没有使用您数据的记录。",
+        "en": "No use of your data has been recorded.",
+    },
+    "uses.no_scenario": {"zh": "未关联场景", "en": "no scenario"},
+    "action.data.query": {"zh": "查询", "en": "Query"},
+    "action.data.lookup": {"zh": "按标识查询", "en": "Lookup by key"},
+    "action.data.export": {"zh": "导出", "en": "Export"},
+    "action.data.verify": {"zh": "核验", "en": "Verification"},
+    "action.data.bulk": {"zh": "批量交换", "en": "Bulk transfer"},
+    # audit pages: the log
+    "audit.title": {"zh": "审计日志", "en": "Audit log"},
+    "audit.lead": {
+        "zh": "每一次状态变更和数据调用都按顺序写入只可追加的审计日志，本节点定期为日志签署检查点。"
+        "平台管理和监督部门可查看全部记录；数源单位和用数单位可查看本单位的调用和对本单位资源的使用。",
+        "en": "Every change and every data call is appended, in order, to the audit log, and "
+        "this node signs checkpoints of it. Operators and auditors see every entry; stewards "
+        "and consumers see their organization's calls and the uses of its resources.",
+    },
+    "audit.entries": {"zh": "审计记录", "en": "Entries"},
+    "audit.range": {
+        "zh": "第 {first}–{last} 条（从新到旧）",
+        "en": "{first}–{last}, newest first",
+    },
+    "audit.action": {"zh": "操作", "en": "Action"},
+    "audit.resource": {"zh": "资源标识", "en": "Resource identifier"},
+    "audit.only_resource": {"zh": "只看此资源", "en": "only this resource"},
+    "audit.index": {"zh": "序号", "en": "Index"},
+    "audit.outcome": {"zh": "结果", "en": "Outcome"},
+    "audit.actor_org": {"zh": "操作单位", "en": "Organization"},
+    "audit.records": {"zh": "记录数", "en": "Records"},
+    "audit.links": {"zh": "详情", "en": "Details"},
+    "audit.none": {"zh": "没有符合条件的审计记录。", "en": "No audit entry matches."},
+    "audit.checkpoint": {"zh": "最新签名检查点", "en": "Latest signed checkpoint"},
+    "audit.tree_size": {"zh": "日志条数（树大小）", "en": "Entries (tree size)"},
+    "audit.root": {"zh": "根哈希", "en": "Root hash"},
+    "audit.checkpoint_time": {"zh": "签署时间（北京时间）", "en": "Signed at (Beijing time)"},
+    "audit.note": {"zh": "签名文本", "en": "Signed note"},
+    "audit.no_checkpoint": {
+        "zh": "尚未签署检查点；新记录写入后几秒内会自动签署。",
+        "en": "No checkpoint has been signed yet; one is signed a few seconds after new "
+        "entries arrive.",
+    },
+    "audit.vkey": {"zh": "验证公钥", "en": "Verifier key"},
+    "audit.checkpoint_json": {"zh": "检查点（JSON）", "en": "Checkpoint (JSON)"},
+    "audit.vkey_json": {"zh": "验证公钥（JSON）", "en": "Verifier key (JSON)"},
+    "audit.verify.title": {"zh": "如何验证", "en": "How to verify"},
+    "audit.verify.note": {
+        "zh": "检查点是 C2SP 格式的签名文本：来源、日志条数和根哈希，后附本节点的 Ed25519 签名，"
+        "可用上面的验证公钥核对。",
+        "en": "A checkpoint is a C2SP signed note: origin, tree size and root hash, followed by "
+        "this node's Ed25519 signature, which the verifier key above checks.",
+    },
+    "audit.verify.export": {
+        "zh": "由节点管理员导出完整日志及其签名检查点：",
+        "en": "The node's operator exports the whole log with its signed checkpoints:",
+    },
+    "audit.verify.offline": {
+        "zh": "在任意一台电脑上离线验证导出文件：重算每一条记录，核对每一个签名检查点。",
+        "en": "Verify the export offline on any computer: it recomputes every entry and checks "
+        "every signed checkpoint.",
+    },
+    "audit.verify.proofs": {
+        "zh": "单条记录的包含性证明、两个检查点之间的一致性证明可从接口获取：",
+        "en": "Inclusion proofs of single entries and consistency proofs between two "
+        "checkpoints come from the API:",
+    },
+    # audit pages: statistics
+    "stats.title": {"zh": "调用统计", "en": "Usage statistics"},
+    "stats.lead": {
+        "zh": "跨部门数据调用的次数和交付的记录数，来自审计日志的汇总。"
+        "平台管理和监督部门看到全节点；其他单位看到本单位的调用和对本单位资源的使用。",
+        "en": "Data calls between departments and the records delivered, summed from the "
+        "audit log. Operators and auditors see the whole node; other organizations see their "
+        "own calls and the uses of their resources.",
+    },
+    "stats.totals": {"zh": "合计", "en": "Totals"},
+    "stats.total": {"zh": "合计", "en": "Total"},
+    "stats.total_calls": {"zh": "数据调用次数", "en": "Data calls"},
+    "stats.total_records": {"zh": "交付记录数", "en": "Records delivered"},
+    "stats.group_by": {"zh": "分组方式", "en": "Group by"},
+    "stats.group.organization": {"zh": "按单位", "en": "By organization"},
+    "stats.group.resource": {"zh": "按数据资源", "en": "By resource"},
+    "stats.group.scenario": {"zh": "按应用场景", "en": "By application scenario"},
+    "stats.group.day": {"zh": "按日期", "en": "By day"},
+    "stats.key.organization": {"zh": "调用单位", "en": "Calling organization"},
+    "stats.key.resource": {"zh": "数据资源", "en": "Resource"},
+    "stats.key.scenario": {"zh": "应用场景", "en": "Application scenario"},
+    "stats.key.day": {"zh": "日期（UTC）", "en": "Day (UTC)"},
+    "stats.calls": {"zh": "调用次数", "en": "Calls"},
+    "stats.records": {"zh": "记录数", "en": "Records"},
+    "stats.since": {"zh": "起始日期", "en": "From"},
+    "stats.until": {"zh": "截止日期", "en": "To"},
+    "stats.daily": {"zh": "每日调用次数", "en": "Calls per day"},
+    "stats.chart_desc": {
+        "zh": "{first} 至 {last}，单日最多 {max} 次调用",
+        "en": "{first} to {last}; at most {max} calls in a day",
+    },
+    "stats.bar": {
+        "zh": "{day}：{calls} 次调用，{records} 条记录",
+        "en": "{day}: calls {calls}, records {records}",
+    },
+    "stats.day_note": {
+        "zh": "日期按协调世界时（UTC）划分。",
+        "en": "Days are counted in UTC.",
+    },
+    "stats.table": {"zh": "按日数据表", "en": "Daily figures as a table"},
+    "stats.none": {"zh": "所选范围内没有数据调用。", "en": "No data call in this range."},
     # errors
     "error.title": {"zh": "出错了", "en": "Something went wrong"},
     "error.400": {"zh": "请求有误", "en": "Bad request"},

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -46,7 +47,7 @@ from hutong.core.deps import (
     requires,
 )
 from hutong.core.errors import Forbidden, HutongError, Invalid, NotFound, Unauthorized
-from hutong.core.security import Actor, new_token
+from hutong.core.security import Actor, Role, new_token
 from hutong.core.settings import Settings
 from hutong.identity import service as identity_service
 from hutong.web import i18n
@@ -68,6 +69,26 @@ SECURITY_HEADERS = {
     "Cache-Control": "private, no-cache",
     "Vary": "Accept-Language, Cookie",
 }
+DISPLAY_TIMEZONE = "Asia/Shanghai"
+AUDIT_READERS = (Role.operator, Role.auditor, Role.steward, Role.consumer)
+# Header links shown only to those who may open them: (path, translation key, roles).
+# The routes declare the same roles, so a link and its page cannot disagree.
+ROLE_NAV = (
+    ("/my/data-uses", "nav.my_data_uses", (Role.citizen,)),
+    ("/audit", "nav.audit", AUDIT_READERS),
+    ("/audit/stats", "nav.audit_stats", AUDIT_READERS),
+)
+
+
+def _display_zone() -> dt.tzinfo:
+    try:
+        return ZoneInfo(DISPLAY_TIMEZONE)
+    except ZoneInfoNotFoundError:  # pragma: no cover - a system without a tz database
+        # China has kept UTC+8 all year since 1991, so a fixed offset shows the same time.
+        return dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+DISPLAY_ZONE = _display_zone()
 
 
 def _datetime(value: dt.datetime | dt.date | None) -> str:
@@ -76,6 +97,17 @@ def _datetime(value: dt.datetime | dt.date | None) -> str:
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M UTC")
     return value.isoformat()
+
+
+def _localtime(value: dt.datetime | None) -> Markup:
+    """A UTC time shown in Beijing time, in a <time> element that keeps the UTC instant."""
+    if value is None:
+        return Markup("")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    utc = value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    local = value.astimezone(DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+    return Markup('<time datetime="{}">{}</time>').format(utc, local)
 
 
 def _highlight(text: str, q: str) -> Markup:
@@ -107,7 +139,9 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.filters.update(datetime=_datetime, highlight=_highlight, excerpt=_excerpt, path=_path)
+_env.filters.update(
+    datetime=_datetime, localtime=_localtime, highlight=_highlight, excerpt=_excerpt, path=_path
+)
 
 
 # request context ----------------------------------------------------------------------------
@@ -204,6 +238,13 @@ def _finish(ctx: PageContext, response: Response) -> Response:
     return response
 
 
+def nav_links(user: Actor | None) -> list[dict[str, str]]:
+    """The role-restricted header links (``ROLE_NAV``) a user may follow."""
+    if user is None:
+        return []
+    return [{"href": href, "key": key} for href, key, roles in ROLE_NAV if user.has(*roles)]
+
+
 def render(ctx: PageContext, template: str, status: int = 200, **values: Any) -> Response:
     """Render a page template with the layout's context."""
     request, lang = ctx.request, ctx.lang
@@ -220,6 +261,7 @@ def render(ctx: PageContext, template: str, status: int = 200, **values: Any) ->
         return f"{url.path}?{url.query}"
 
     actor = ctx.actor
+    user = actor if actor is not None and actor.kind == "user" else None
     html = _env.get_template(template).render(
         t=t,
         term=term,
@@ -228,7 +270,8 @@ def render(ctx: PageContext, template: str, status: int = 200, **values: Any) ->
         lang_url=lang_url,
         node_name=ctx.node_name,
         demo=ctx.demo,
-        user=actor if actor is not None and actor.kind == "user" else None,
+        user=user,
+        nav_links=nav_links(user),
         csrf_field=CSRF_FIELD,
         csrf_token=csrf_token(ctx.csrf_secret, request.cookies.get(SESSION_COOKIE, "")),
         path=request.url.path,
@@ -464,3 +507,8 @@ def logout(page: Page, _actor: Authenticated, csrf_token: Annotated[str, Form()]
 def sharing_terms(page: Page, _a: Public) -> Response:
     """The platform's sharing terms; DCAT links non-open resources' licences here."""
     return render(page, "terms_sharing.html")
+
+
+# The audit pages (hutong.web.audit_pages) add their routes to this router; they use the
+# helpers above, so their module is imported last.
+from hutong.web import audit_pages  # noqa: E402, F401
