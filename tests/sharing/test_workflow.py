@@ -177,3 +177,28 @@ def test_bad_input_is_named(client, world):
     assert r.status_code == 422 and "disclose" in r.json()["detail"]
     assert _apply(client, w, w["conditional"], ["name"]).status_code == 201
     assert _apply(client, w, w["conditional"], ["name"]).status_code == 409
+
+
+def test_cli_lists_and_revokes(client, world, settings, monkeypatch):
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from hutong.cli import app as cli_app
+
+    w = world
+    app = _apply(client, w, w["unconditional"], ["code"]).json()
+    client.post(f"/api/v1/applications/{app['id']}/operator-check", headers=w["h"]["operator"],
+                json={"accept": True})
+    monkeypatch.setenv("HUTONG_HOME", str(settings.home))
+    monkeypatch.setenv("HUTONG_DATABASE_URL", settings.resolved_database_url)
+    runner = CliRunner()
+    out = runner.invoke(cli_app, ["sharing", "grants", "--json"])
+    assert out.exit_code == 0, out.output
+    grant = _json.loads(out.output)[0]
+    out = runner.invoke(cli_app, ["sharing", "revoke", grant["id"], "--reason", "场景结束"])
+    assert out.exit_code == 0 and "revoked" in out.output
+    out = runner.invoke(cli_app, ["sharing", "revoke", "nope", "--reason", "x"])
+    assert out.exit_code == 1
+    out = runner.invoke(cli_app, ["sharing", "applications", "--json"])
+    assert _json.loads(out.output)[0]["status"] == "granted"
