@@ -63,7 +63,10 @@ def current_actor(request: Request, session: DbSession) -> Actor | None:
             raise Unauthorized("the login session is unknown or has expired; log in again")
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
-        if cookie:
+        # The page cookie authenticates pages, and safe (GET/HEAD) API calls a page links
+        # to; a state-changing API call needs a bearer token or an API key (no CSRF).
+        api = request.url.path.startswith(("/api/", "/gateway/"))
+        if cookie and (not api or request.method in ("GET", "HEAD")):
             actor = identity_service.actor_from_session(session=session, token=cookie)
     request.state.actor = actor
     return actor
