@@ -55,7 +55,8 @@ def subject_keys(values: Iterable[str | None], *, secret: bytes) -> list[str]:
 
 
 def _time_text(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"
 
 
 def to_document(event: AuditEvent, *, node: str, time: dt.datetime) -> dict[str, Any]:
@@ -120,12 +121,40 @@ def _utf16_order(value: Any) -> Any:
     return value
 
 
-def canonical(doc: dict[str, Any]) -> bytes:
-    """RFC 8785 canonical bytes of a JSON object without floats (integers within 2^53)."""
-    if _ascii_keys(doc):
+def canonical(doc: dict[str, Any], *, ascii_keys: bool | None = None) -> bytes:
+    """RFC 8785 canonical bytes of a JSON object without floats (integers within 2^53).
+
+    ``ascii_keys=True`` skips the key check for documents whose keys are known to be ASCII.
+    """
+    if ascii_keys or (ascii_keys is None and _ascii_keys(doc)):
         return json.dumps(
             doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         ).encode("utf-8")
     return json.dumps(
         _utf16_order(doc), separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An event turned into its log row (all but the leaf index), ready to append."""
+
+    time: dt.datetime
+    payload: bytes
+    leaf_hash: bytes
+    event: AuditEvent
+
+
+def prepare(event: AuditEvent, *, node: str, now: dt.datetime) -> Prepared:
+    """Canonical bytes and leaf hash of an event (cheap enough for the request's thread)."""
+    moment = event.time or now
+    doc = to_document(event, node=node, time=moment)
+    # every key of an entry is a fixed ASCII name except those of ``detail``
+    keys_ascii = all(k.isascii() for k in event.detail) and _ascii_keys(event.detail)
+    payload = canonical(doc, ascii_keys=keys_ascii)
+    return Prepared(
+        time=moment,
+        payload=payload,
+        leaf_hash=hashlib.sha256(b"\x00" + payload).digest(),
+        event=event,
+    )

@@ -24,13 +24,13 @@ class AuditEntry(Base):
     )
 
     leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    time: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    action: Mapped[str] = mapped_column(String(64), index=True)
+    time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(64))
     actor_org: Mapped[str | None] = mapped_column(String(100), nullable=True)
     provider_org: Mapped[str | None] = mapped_column(String(100), nullable=True)
     resource_id: Mapped[str | None] = mapped_column(String(140), nullable=True, index=True)
-    scenario_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
-    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    scenario_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     outcome: Mapped[str] = mapped_column(String(16))
     record_count: Mapped[int] = mapped_column(Integer, default=0)
     payload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # None: archived

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 
 from hutong.audit import log
-from hutong.audit.entry import AuditEvent
+from hutong.audit.entry import AuditEvent, Prepared, prepare
+from hutong.core.clock import utcnow
 from hutong.core.database import Database
 from hutong.core.logging import get_logger
 
@@ -40,11 +41,26 @@ class AuditWriter:
                 self._thread.start()
                 self._started = True
 
+    def _node(self) -> str:
+        if self.node is None:
+            from hutong.identity import service as identity_service
+
+            with self.db.session_scope(readonly=True) as session:
+                self.node = identity_service.require_node(session=session).code
+        return self.node
+
     def submit(self, events: Sequence[AuditEvent]) -> Future[list[int]]:
-        """Queue events; the future resolves to their leaf indexes once they are durable."""
+        """Queue events; the future resolves to their leaf indexes once they are durable.
+
+        The canonical bytes and leaf hashes are made here, in the caller's thread, so the
+        writer thread only numbers, inserts and commits.
+        """
         self.start()
+        node = self._node()
+        now = utcnow()
+        prepared = [prepare(e, node=node, now=now) for e in events]
         future: Future[list[int]] = Future()
-        self._queue.put((list(events), future))
+        self._queue.put((prepared, future))
         return future
 
     def write(self, events: Sequence[AuditEvent], timeout: float | None = 30.0) -> list[int]:
@@ -79,15 +95,11 @@ class AuditWriter:
             if stop:
                 return
 
-    def _flush(self, batch: list[tuple[list[AuditEvent], Future[list[int]]]]) -> None:
+    def _flush(self, batch: list[tuple[list[Prepared], Future[list[int]]]]) -> None:
         events = [e for evs, _ in batch for e in evs]
         try:
             with self.db.session_scope() as session:
-                if self.node is None:
-                    from hutong.identity import service as identity_service
-
-                    self.node = identity_service.require_node(session=session).code
-                indexes = log.append(session, events, node=self.node)
+                indexes = log.append(session, events, node=self._node())
         except Exception as exc:  # the requests fail; nothing half-written
             _log.error("audit append failed", error=type(exc).__name__, events=len(events))
             for _, future in batch:
