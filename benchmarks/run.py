@@ -1,24 +1,55 @@
-"""`make bench`: run the benchmarks and write docs/benchmarks.md's figures for this run."""
+"""`make bench`: run the benchmarks and write docs/benchmarks.md's figures for this run.
+
+    python -m benchmarks.run                        # every benchmark
+    python -m benchmarks.run audit                  # only the named ones: ingest, audit
+    python -m benchmarks.run ingest --rows 100000   # a smaller ingest
+
+Each benchmark rewrites its own marked section of the doc as soon as it has finished.
+"""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
-import sys
+import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from benchmarks import ingest
+from benchmarks import audit, ingest
 from benchmarks.common import machine
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-MARK_START = "<!-- ingest:start -->"
-MARK_END = "<!-- ingest:end -->"
 
 
-def _ingest_section(results: list[dict], when: str, where: str) -> str:
+def _marks(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
+def write_section(name: str, body: list[str]) -> None:
+    """Replace the doc's section between the name's markers (or add it at the end)."""
+    start, end = _marks(name)
+    section = "\n".join([start, *body, end])
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(text, encoding="utf-8")
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**NOT met**"
+
+
+# --- ingest -------------------------------------------------------------------------------
+
+
+def _ingest_section(results: list[dict], when: str, where: str) -> list[str]:
     lines = [
-        MARK_START,
-        f"Measured {when} on {where}; best of two runs; 1,000,000 rows x 6 columns "
+        f"Measured {when} on {where}; best of two runs; {results[0]['rows']:,} rows x 6 columns "
         f"(text key, Chinese text, date, text, integer, decimal), "
         f"{results[0]['csv_bytes'] / 1e6:.0f} MB CSV.",
         "",
@@ -31,30 +62,124 @@ def _ingest_section(results: list[dict], when: str, where: str) -> str:
             f"{r['hutong_rps']:,.0f} | {r['ratio']:.2f}x | >= 0.5x "
             f"{'met' if r['ratio'] >= 0.5 else 'NOT met'} |"
         )
-    lines.append(MARK_END)
-    return "\n".join(lines)
+    return lines
 
 
-def main() -> int:
-    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    where = machine()
-    print(f"benchmarks on {where}")
-    with tempfile.TemporaryDirectory(prefix="hutong-bench-") as tmp:
-        results = ingest.bench(Path(tmp), rows=int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+def run_ingest(workdir: Path, when: str, where: str, *, rows: int) -> None:
+    results = ingest.bench(workdir, rows=rows)
     for r in results:
         print(
             f"ingest {r['backend']}: {r['baseline']} {r['baseline_rps']:,.0f} rows/s, "
             f"hutong {r['hutong_rps']:,.0f} rows/s ({r['ratio']:.2f}x)"
         )
-    section = _ingest_section(results, when, where)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    if MARK_START in text:
-        head, rest = text.split(MARK_START, 1)
-        text = head + section + rest.split(MARK_END, 1)[1]
-    else:
-        text += "\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
-    print(f"figures written to {DOC.name}")
+    write_section("ingest", _ingest_section(results, when, where))
+
+
+# --- audit --------------------------------------------------------------------------------
+
+
+def _audit_section(result: dict[str, Any], when: str, where: str) -> list[str]:
+    proofs = result["proofs"]
+    load = ", ".join(f"{x:.1f}" for x in result["load"])
+    lines = [
+        f"Measured {when} on {where}; load average (1 min) at the start and the end: {load}.",
+        "",
+        f"Appends: each run lasts until {audit.ENTRIES:,} entries or "
+        f"{audit.APPEND_SECONDS:.0f} s of requests (1 to 10 events each), plus the last "
+        f"checkpoint; SQLite in WAL mode with `synchronous=FULL`; best of {audit.RUNS} runs "
+        "for each side (entries and commits: hutong's best run).",
+        "",
+        "| backend | writers | entries | entries per commit | checkpoints "
+        "| hutong entries/s | plain inserts/s | ratio | >= 50,000/s | >= 0.5x |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for r in result["appends"]:
+        absolute = (
+            _met(r["rate"] >= audit.GOAL_APPENDS) if r["backend"] == "SQLite" else "(SQLite goal)"
+        )
+        lines.append(
+            f"| {r['backend']} | {r['writers']} | {r['entries']:,} | {r['batch']:.0f} | "
+            f"{r['checkpoints']} | {r['rate']:,.0f} | {r['plain_rate']:,.0f} | "
+            f"{r['ratio']:.2f}x | {absolute} | {_met(r['ratio'] >= audit.GOAL_RATIO)} |"
+        )
+    lines += [
+        "",
+        f"Verification of the log the last append run built, best of {audit.RUNS}:",
+        "",
+        "| backend | entries | checkpoints | `verify_database` entries/s "
+        "| `export_jsonl` entries/s | `verify_export` entries/s | >= 500,000/s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for v in result["verify"]:
+        lines.append(
+            f"| {v['backend']} | {v['entries']:,} | {v['checkpoints']} | "
+            f"{v['verify_rate']:,.0f} | {v['entries'] / v['export_s']:,.0f} | "
+            f"{v['verify_export_rate']:,.0f} | {_met(v['verify_rate'] >= audit.GOAL_VERIFY)} |"
+        )
+    lines += [
+        "",
+        f"Inclusion proofs on a {proofs['size']:,}-entry SQLite log "
+        f"({proofs['db_bytes'] / 2**30:.1f} GiB, built in {proofs['build_s']:.0f} s), "
+        f"{proofs['proofs']:,} random leaves, each proof checked; the better of "
+        f"{audit.PROOF_ROUNDS} rounds:",
+        "",
+        "| `prove_inclusion` median | p99 | max | CPU median | CPU p99 | hashes per proof "
+        "| <= 5 ms (median) | <= 5 ms (p99) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        f"| {proofs['median_ms']:.2f} ms | {proofs['p99_ms']:.2f} ms | "
+        f"{proofs['max_ms']:.2f} ms | {proofs['cpu_median_ms']:.2f} ms | "
+        f"{proofs['cpu_p99_ms']:.2f} ms | {proofs['hashes']} | "
+        f"{_met(proofs['median_ms'] <= audit.GOAL_PROOF_MS)} | "
+        f"{_met(proofs['p99_ms'] <= audit.GOAL_PROOF_MS)} |",
+    ]
+    return lines
+
+
+def run_audit(workdir: Path, when: str, where: str) -> None:
+    load = os.getloadavg()[0]
+    result = audit.bench(workdir)
+    result["load"] = (load, os.getloadavg()[0])
+    for r in result["appends"]:
+        print(
+            f"audit appends {r['backend']}, {r['writers']} writers: {r['rate']:,.0f} entries/s "
+            f"({r['batch']:.0f} per commit), plain {r['plain_rate']:,.0f}/s "
+            f"({r['ratio']:.2f}x)"
+        )
+    for v in result["verify"]:
+        print(
+            f"audit verify {v['backend']}: {v['verify_rate']:,.0f} entries/s, "
+            f"export verify {v['verify_export_rate']:,.0f} entries/s"
+        )
+    p = result["proofs"]
+    print(
+        f"audit proofs on {p['size']:,} entries: median {p['median_ms']:.2f} ms, "
+        f"p99 {p['p99_ms']:.2f} ms (built in {p['build_s']:.0f} s)"
+    )
+    write_section("audit", _audit_section(result, when, where))
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("names", nargs="*", metavar="NAME", help="ingest, audit (default: all)")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the ingest CSV")
+    args = parser.parse_args(argv)
+    runners: dict[str, Callable[[Path, str, str], None]] = {
+        "ingest": lambda w, when, where: run_ingest(w, when, where, rows=args.rows),
+        "audit": run_audit,
+    }
+    unknown = [n for n in args.names if n not in runners]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(runners)}")
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    where = machine()
+    print(f"benchmarks on {where}")
+    for name in args.names or list(runners):
+        with tempfile.TemporaryDirectory(prefix="hutong-bench-") as tmp:
+            runners[name](Path(tmp), when, where)
+        print(f"{name} figures written to {DOC.name}")
     return 0
 
 
