@@ -23,7 +23,7 @@ from hutong.audit.archive import archived_payloads
 from hutong.audit.checkpoints import origin_of
 from hutong.audit.entry import canonical
 from hutong.audit.merkle import Frontier
-from hutong.audit.models import AuditCheckpoint, AuditEntry
+from hutong.audit.models import AuditCheckpoint
 from hutong.audit.note import NoteError, open_note, parse_checkpoint, verifier_key
 from hutong.core.keys import load_keys
 from hutong.identity import service as identity_service
@@ -152,18 +152,20 @@ def _first_gap(chunk: Sequence[tuple[int, bytes, bytes | None]], expected: int) 
 def _db_chunks(
     session: Session, chunk_rows: int, home: Path
 ) -> Iterator[list[tuple[int, bytes, bytes]]]:
-    result = session.execute(
-        select(AuditEntry.leaf_index, AuditEntry.payload, AuditEntry.leaf_hash).order_by(
-            AuditEntry.leaf_index
-        ),
-        execution_options={"stream_results": True, "yield_per": chunk_rows},
-    )
-    for part in result.partitions(chunk_rows):
-        missing = [int(i) for i, p, _ in part if p is None]
-        archived = archived_payloads(session, home, missing) if missing else {}
-        yield [
-            (int(i), bytes(p) if p is not None else archived[int(i)], bytes(h)) for i, p, h in part
-        ]
+    """Entries in index order, straight from the driver (a server-side cursor on PostgreSQL)."""
+    raw = session.connection().connection.driver_connection
+    postgres = session.get_bind().dialect.name == "postgresql"
+    cursor = raw.cursor(name="hutong_verify") if postgres else raw.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute("SELECT leaf_index, payload, leaf_hash FROM audit_entry ORDER BY leaf_index")
+        while part := cursor.fetchmany(chunk_rows):
+            missing = [int(i) for i, p, _ in part if p is None]
+            if missing:
+                archived = archived_payloads(session, home, missing)
+                part = [(i, p if p is not None else archived[int(i)], h) for i, p, h in part]
+            yield part
+    finally:
+        cursor.close()
 
 
 def node_vkey(*, session: Session, keys_dir: Path) -> str:
