@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(datastore_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
     app.include_router(sharing_router, prefix="/api/v1")
+    app.include_router(__import__("hutong.gateway.api").gateway.api.router, prefix="/gateway/v1")
     app.include_router(ckan_router, prefix="/api/3/action")
     # CKAN serves the action API unversioned too, and ckanapi calls that path by default
     app.include_router(ckan_router, prefix="/api/action", include_in_schema=False)

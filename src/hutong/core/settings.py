@@ -55,6 +55,21 @@ class Settings(BaseSettings):
         default=30.0, description="Longest wait for an audit entry to become durable"
     )
     pi_scan_sample_rows: int = Field(default=1000, description="Rows sampled by `pi scan`")
+    gateway_rate_per_second: float = Field(
+        default=20.0,
+        description="Gateway calls a second per grant, per gateway process (token bucket; 0: off)",
+    )
+    gateway_rate_burst: int = Field(
+        default=40, description="Gateway calls a grant may make at once, per gateway process"
+    )
+    gateway_bulk_batch_rows: int = Field(
+        default=65536, description="Most rows per batch of a bulk snapshot (bounds its memory)"
+    )
+    gateway_bulk_subjects_max: int = Field(
+        default=10000,
+        description="Bulk snapshots of at most this many rows list their data subjects in the "
+        "audit entry; larger ones record fields, batches and row count only",
+    )
 
     @property
     def resolved_database_url(self) -> str:
