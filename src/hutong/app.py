@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from hutong.ckan.api import router as ckan_router
     from hutong.datastore.api import router as datastore_router
     from hutong.dcat.api import router as dcat_router
+    from hutong.gateway.api import router as gateway_router
     from hutong.identity.api import router as identity_router
     from hutong.sharing.api import router as sharing_router
     from hutong.web.ops import router as ops_router
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(datastore_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
     app.include_router(sharing_router, prefix="/api/v1")
-    app.include_router(__import__("hutong.gateway.api").gateway.api.router, prefix="/gateway/v1")
+    app.include_router(gateway_router, prefix="/gateway/v1")
     app.include_router(ckan_router, prefix="/api/3/action")
     # CKAN serves the action API unversioned too, and ckanapi calls that path by default
     app.include_router(ckan_router, prefix="/api/action", include_in_schema=False)

@@ -22,8 +22,7 @@ OCTOBER = dt.datetime(2026, 10, 15, 8, 0, tzinfo=dt.UTC)
 
 
 def _events(n: int, when: dt.datetime | None, org: str) -> list[AuditEvent]:
-    return [AuditEvent(action="data.query", actor_org=org, records=i, time=when)
-            for i in range(n)]
+    return [AuditEvent(action="data.query", actor_org=org, records=i, time=when) for i in range(n)]
 
 
 def test_archive_a_month(db, settings, tmp_path):
@@ -43,18 +42,23 @@ def test_archive_a_month(db, settings, tmp_path):
         rec = archive.archive_month(session=s, home=settings.home, month="2026-10")
     assert (rec.first_index, rec.end_index) == (0, 40) and (settings.home / rec.path).exists()
     with db.session_scope() as s:
-        archived = s.scalar(select(func.count()).select_from(AuditEntry)
-                            .where(AuditEntry.payload.is_(None)))
+        archived = s.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.payload.is_(None))
+        )
     assert archived == rec.end_index - rec.first_index
     with db.session_scope() as s:
-        after = audit_service.get_entry(session=s, actor=auditor, leaf_index=20,
-                                        home=settings.home)
+        after = audit_service.get_entry(session=s, actor=auditor, leaf_index=20, home=settings.home)
         proof = checkpoints.prove_inclusion(session=s, leaf_index=20)
         vkey = checkpoints.public_verifier_key(session=s, keys_dir=settings.keys_dir)
     assert after.entry == before.entry
     head = parse_checkpoint(open_note(proof.checkpoint, [vkey])[0])
-    assert verify_inclusion(base64.b64decode(proof.leaf_hash), 20, proof.tree_size,
-                            [base64.b64decode(p) for p in proof.proof], head.root)
+    assert verify_inclusion(
+        base64.b64decode(proof.leaf_hash),
+        20,
+        proof.tree_size,
+        [base64.b64decode(p) for p in proof.proof],
+        head.root,
+    )
     with db.session_scope(readonly=True) as s:
         report = verify.verify_database(session=s, keys_dir=settings.keys_dir)
     assert report.ok and report.entries == cp.tree_size

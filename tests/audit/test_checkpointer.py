@@ -16,8 +16,7 @@ def test_checkpointer_follows_the_writer(db, settings):
     checkpointer = Checkpointer(db, settings)
     checkpointer.start()
     try:
-        futures = [writer.submit([AuditEvent(action="data.query", records=i)])
-                   for i in range(50)]
+        futures = [writer.submit([AuditEvent(action="data.query", records=i)]) for i in range(50)]
         indexes = sorted(i for f in futures for i in f.result(timeout=30))
         assert indexes == list(range(50))
         deadline = time.monotonic() + 10

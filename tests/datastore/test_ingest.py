@@ -240,3 +240,26 @@ def test_pi_proposals_on_ingest(db, tmp_path):
     result = load(db, res, f)
     proposed = {p["field"]: p["proposed"] for p in result.pi_proposals}
     assert proposed == {"resident_id": "resident_id", "phone": "mobile"}
+
+
+def test_datetimes_and_decimals_round_trip(db, tmp_path):
+    org = make_org(db)
+    res = make_resource(
+        db,
+        provider_id=org,
+        fields=[
+            {"name": "id", "label": "编号", "key": True},
+            {"name": "at", "label": "时间", "type": "datetime"},
+            {"name": "amount", "label": "金额", "type": "decimal"},
+        ],
+    )
+    f = tmp_path / "t.csv"
+    f.write_text("id,at,amount\n1,2026-03-04T05:06:07.5+08:00,121.4737012\n", encoding="utf-8")
+    load(db, res, f)
+    with db.session_scope() as s:
+        rec = service.search_records(session=s, resource_ref=res.id).records[0]
+        schema, batches = service.export_batches(session=s, resource_ref=res.id)
+        table = pa.Table.from_batches(list(batches), schema=schema)
+    assert rec["at"] == "2026-03-03T21:06:07.500000+00:00"
+    assert rec["amount"] == "121.4737012"
+    assert table.column("at")[0].as_py().isoformat() == "2026-03-03T21:06:07.500000+00:00"

@@ -13,8 +13,16 @@ import pytest
 from hutong.core.security import Role
 from tests.factories import PASSWORD, make_org, make_resource, make_user
 
-CALLERS = ("anonymous", "citizen", "auditor", "operator", "own_consumer", "provider_steward",
-           "other_consumer", "other_steward")
+CALLERS = (
+    "anonymous",
+    "citizen",
+    "auditor",
+    "operator",
+    "own_consumer",
+    "provider_steward",
+    "other_consumer",
+    "other_steward",
+)
 
 
 def _login(client, username: str) -> dict[str, str]:
@@ -42,13 +50,28 @@ def setup(client, db):
     headers = {k: _login(client, u.name) for k, u in users.items()}
     headers["anonymous"] = {}
     today = dt.date.today()
-    scenario = client.post("/api/v1/scenarios", headers=headers["own_consumer"], json={
-        "name": "低保核查", "purpose": "核对户籍信息", "legal_basis": "社会救助暂行办法",
-        "responsible_person": "王", "valid_from": today.isoformat(),
-        "valid_until": (today + dt.timedelta(days=30)).isoformat()}).json()
-    app = client.post("/api/v1/applications", headers=headers["own_consumer"], json={
-        "scenario_id": scenario["id"], "resource": resource.id,
-        "fields": [{"name": "name", "justification": "核对"}], "call_types": ["query"]}).json()
+    scenario = client.post(
+        "/api/v1/scenarios",
+        headers=headers["own_consumer"],
+        json={
+            "name": "低保核查",
+            "purpose": "核对户籍信息",
+            "legal_basis": "社会救助暂行办法",
+            "responsible_person": "王",
+            "valid_from": today.isoformat(),
+            "valid_until": (today + dt.timedelta(days=30)).isoformat(),
+        },
+    ).json()
+    app = client.post(
+        "/api/v1/applications",
+        headers=headers["own_consumer"],
+        json={
+            "scenario_id": scenario["id"],
+            "resource": resource.id,
+            "fields": [{"name": "name", "justification": "核对"}],
+            "call_types": ["query"],
+        },
+    ).json()
     return {"headers": headers, "scenario": scenario, "app": app, "resource": resource}
 
 
@@ -56,14 +79,26 @@ def _cases(s):
     app_id = s["app"]["id"]
     return [
         # (method, path, body, callers who may succeed)
-        ("GET", "/api/v1/scenarios", None, {"operator", "own_consumer", "provider_steward",
-                                            "other_consumer", "other_steward"}),
-        ("GET", f"/api/v1/applications/{app_id}", None,
-         {"operator", "own_consumer", "provider_steward"}),
+        (
+            "GET",
+            "/api/v1/scenarios",
+            None,
+            {"operator", "own_consumer", "provider_steward", "other_consumer", "other_steward"},
+        ),
+        (
+            "GET",
+            f"/api/v1/applications/{app_id}",
+            None,
+            {"operator", "own_consumer", "provider_steward"},
+        ),
         ("POST", f"/api/v1/applications/{app_id}/decision", {"approve": True}, set()),
         ("POST", f"/api/v1/applications/{app_id}/dispute", {"reason": "需要这些数据"}, set()),
-        ("GET", "/api/v1/grants", None, {"operator", "own_consumer", "provider_steward",
-                                         "other_consumer", "other_steward"}),
+        (
+            "GET",
+            "/api/v1/grants",
+            None,
+            {"operator", "own_consumer", "provider_steward", "other_consumer", "other_steward"},
+        ),
     ]
 
 
@@ -90,15 +125,34 @@ def test_matrix(client, setup, caller):
 @pytest.mark.parametrize("caller", CALLERS)
 def test_only_the_operator_checks_and_only_consumers_apply(client, setup, caller):
     h = setup["headers"][caller]
-    r = client.post(f"/api/v1/applications/{setup['app']['id']}/operator-check",
-                    json={"accept": False, "reasons": "测试"}, headers=h)
+    r = client.post(
+        f"/api/v1/applications/{setup['app']['id']}/operator-check",
+        json={"accept": False, "reasons": "测试"},
+        headers=h,
+    )
     assert (r.status_code == 200) == (caller == "operator"), (caller, r.status_code)
-    r = client.post("/api/v1/scenarios", headers=h, json={
-        "name": "场景", "purpose": "目的说明", "legal_basis": "依据", "responsible_person": "李",
-        "valid_from": "2026-01-01", "valid_until": "2026-12-31"})
+    r = client.post(
+        "/api/v1/scenarios",
+        headers=h,
+        json={
+            "name": "场景",
+            "purpose": "目的说明",
+            "legal_basis": "依据",
+            "responsible_person": "李",
+            "valid_from": "2026-01-01",
+            "valid_until": "2026-12-31",
+        },
+    )
     assert (r.status_code == 201) == (caller in ("own_consumer", "other_consumer")), caller
-    r = client.post("/api/v1/applications", headers=h, json={
-        "scenario_id": setup["scenario"]["id"], "resource": setup["resource"].id,
-        "fields": [{"name": "birth_date", "justification": "核对"}], "call_types": ["query"]})
+    r = client.post(
+        "/api/v1/applications",
+        headers=h,
+        json={
+            "scenario_id": setup["scenario"]["id"],
+            "resource": setup["resource"].id,
+            "fields": [{"name": "birth_date", "justification": "核对"}],
+            "call_types": ["query"],
+        },
+    )
     # only the scenario's own organization can apply under it (409: its open application)
     assert (r.status_code in (201, 409)) == (caller == "own_consumer"), (caller, r.status_code)

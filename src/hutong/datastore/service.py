@@ -76,7 +76,8 @@ def _for_sqlite(batch: pa.Table, fields: Sequence[FieldSpec]) -> list[pa.Array |
         if f.type == FieldType.date:
             col = pc.cast(col, pa.string())
         elif f.type == FieldType.datetime:
-            col = pc.strftime(col, format="%Y-%m-%d %H:%M:%S.%f") if len(col) else col
+            # Arrow's %S already carries the fraction of a second ("05.123456")
+            col = pc.strftime(col, format="%Y-%m-%d %H:%M:%S") if len(col) else col
             col = pc.cast(col, pa.string()) if len(col) else col
         elif f.type == FieldType.decimal:
             col = pc.cast(col, pa.float64())
@@ -329,7 +330,7 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")
     return value
 
 

@@ -30,7 +30,7 @@ ROWID_COLUMN = "_row"
 _TYPES: dict[FieldType, Any] = {
     FieldType.string: Text,
     FieldType.integer: BigInteger,
-    FieldType.decimal: lambda: Numeric(38, 6),
+    FieldType.decimal: lambda: Numeric(38, 10),  # the scale convert.py reads decimals at
     FieldType.boolean: Boolean,
     FieldType.date: Date,
     FieldType.datetime: lambda: DateTime(timezone=True),

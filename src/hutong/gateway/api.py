@@ -5,8 +5,9 @@ scenario the call serves in ``X-Hutong-Scenario``; ``X-Hutong-End-User`` and
 ``X-Hutong-Case`` (the official and the case file behind the call, as X-Road carries
 them) go into the audit entry. Every call the gateway answers, delivered or refused,
 has its audit entry durable before the answer leaves (``outcome`` ``ok`` or ``denied``).
-Requests refused before the gateway sees them (no or unknown API key: 401; not a
-consumer: 403; a parameter of the wrong type or a malformed JSON body: 422) are not
+The gateway serves apps: a logged-in user, even a consumer, is refused (403, audited).
+Requests refused before the gateway sees them (no, unknown or revoked API key: 401; not
+a consumer: 403; a parameter of the wrong type or a malformed JSON body: 422) are not
 data calls and are not logged here.
 """
 
@@ -35,7 +36,7 @@ from hutong.datastore import stream
 from hutong.gateway import quota
 from hutong.gateway import service as gateway
 from hutong.gateway.service.access import SCENARIO_ID_MAX
-from hutong.gateway.service.records import Answer
+from hutong.gateway.service.records import LOCAL_OFFSET, Answer
 from hutong.gateway.service.schemas import (
     GatewayPage,
     GatewayRecord,
@@ -66,7 +67,6 @@ Fields = Annotated[
     Query(max_length=2000, description="Comma-separated granted fields (default: all granted)"),
 ]
 RESERVED = {"offset", "limit", "fields"}
-LOCAL_OFFSET = dt.timezone(dt.timedelta(hours=8))
 _limits_lock = threading.Lock()
 
 
@@ -412,5 +412,7 @@ def bulk(
         "X-Hutong-Records": str(plan.rows),
     }
     if plan.through is not None:
-        headers["X-Hutong-Through"] = plan.through.astimezone(dt.UTC).isoformat()
+        # pass it back as ``since`` for the next increment ('Z': no '+' to escape in a URL)
+        through = plan.through.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        headers["X-Hutong-Through"] = through
     return StreamingResponse(body(), media_type=stream.MEDIA_TYPES[format], headers=headers)
