@@ -217,6 +217,20 @@ def _default_delivery(resource: Resource, names: list[str]) -> dict[str, str]:
     }
 
 
+def _refuse(
+    session: Session, actor: Actor, app: Application, reasons: str, action: str
+) -> ApplicationRead:
+    """Refuse an application; a refusal must give its reasons (Invalid otherwise)."""
+    if not reasons.strip():
+        raise Invalid("a refusal must give its reasons", field="reasons")
+    app.status = ApplicationStatus.refused.value
+    app.decision_reasons = reasons
+    app.updated_at = utcnow()
+    session.flush()
+    _audit(session, actor, action, app)
+    return _read(session, app)
+
+
 def operator_check(
     *, session: Session, actor: Actor, application_id: str, data: OperatorCheck, settings: Settings
 ) -> ApplicationRead:
@@ -228,14 +242,7 @@ def operator_check(
         raise Conflict(f"the application is '{app.status}', not waiting for the operator")
     resource = catalog_service.get_row(session=session, resource_ref=app.resource_id)
     if not data.accept:
-        if not data.reasons.strip():
-            raise Invalid("a refusal must give its reasons", field="reasons")
-        app.status = ApplicationStatus.refused.value
-        app.decision_reasons = data.reasons
-        app.updated_at = utcnow()
-        session.flush()
-        _audit(session, actor, "sharing.operator_check", app)
-        return _read(session, app)
+        return _refuse(session, actor, app, data.reasons, "sharing.operator_check")
     names = [f["name"] for f in app.fields]
     if resource.sharing_type == "unconditional" or app.status == ApplicationStatus.disputed.value:
         _audit(session, actor, "sharing.operator_check", app)
@@ -270,14 +277,7 @@ def provider_decide(
         raise Conflict(f"the application is '{app.status}', not waiting for the provider")
     resource = catalog_service.get_row(session=session, resource_ref=app.resource_id)
     if not data.approve:
-        if not data.reasons.strip():
-            raise Invalid("a refusal must give its reasons", field="reasons")
-        app.status = ApplicationStatus.refused.value
-        app.decision_reasons = data.reasons
-        app.updated_at = utcnow()
-        session.flush()
-        _audit(session, actor, "sharing.provider_decision", app)
-        return _read(session, app)
+        return _refuse(session, actor, app, data.reasons, "sharing.provider_decision")
     requested = [f["name"] for f in app.fields]
     if data.fields:
         extra = [f.name for f in data.fields if f.name not in requested]
