@@ -18,7 +18,6 @@ from hutong.audit.merkle import (
     inclusion_proof,
     inclusion_proof_nodes,
     needed_nodes,
-    perfect_parts,
 )
 from hutong.audit.models import AuditCheckpoint, AuditEntry, AuditNode
 from hutong.audit.note import format_checkpoint, sign_note, verifier_key
@@ -227,6 +226,3 @@ def prove_consistency(
         old_checkpoint=old.note,
         new_checkpoint=new.note,
     )
-
-
-__all__ = ["perfect_parts"]

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Table, and_, delete, func, insert, select
+from sqlalchemy import Table, and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from hutong.audit import service as audit_service
@@ -22,7 +22,7 @@ from hutong.catalog import service as catalog_service
 from hutong.catalog.models import Resource
 from hutong.catalog.schemas import FieldSpec, FieldType
 from hutong.core.clock import utcnow
-from hutong.core.errors import Forbidden, Invalid, Problem, ProblemList
+from hutong.core.errors import Forbidden, Invalid, ProblemList
 from hutong.core.security import Actor, Role
 from hutong.datastore import tables
 from hutong.datastore.convert import KeyTracker, arrow_schema, convert_batch
@@ -503,15 +503,3 @@ def record_count(*, session: Session, resource_ref: str) -> int:
     if resource.table_name is None:
         return 0
     return session.scalar(select(func.count()).select_from(table_of(resource))) or 0
-
-
-__all__ = [
-    "IngestResult",
-    "Problem",
-    "RecordPage",
-    "export_batches",
-    "ingest_file",
-    "insert",
-    "record_count",
-    "search_records",
-]

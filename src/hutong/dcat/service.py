@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from rdflib import Graph
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -98,7 +96,3 @@ def dataset(*, session: Session, base_url: str, resource_ref: str) -> Graph:
     return dataset_graph(
         info=catalog_info(session=session, base_url=base_url), resource=resource, organization=org
     )
-
-
-def today() -> dt.date:
-    return dt.date.today()

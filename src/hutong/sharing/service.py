@@ -8,7 +8,6 @@ Every step is audited in the same transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -397,7 +396,3 @@ def revoke_grant(*, session: Session, actor: Actor, grant_id: str, data: Revoke)
             detail={"grant": grant.id},
         )
     return GrantRead.model_validate(grant, from_attributes=True)
-
-
-def today() -> dt.date:
-    return utcnow().date()
