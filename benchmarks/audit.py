@@ -249,6 +249,7 @@ def _plain_copy(metadata: MetaData, source: Table) -> Table:
             )
             for c in source.columns
         ],
+        **source.dialect_kwargs,  # e.g. WITHOUT ROWID on SQLite
     )
     for index in source.indexes:
         Index(str(index.name).replace(source.name, name), *[copy.c[c.name] for c in index.columns])

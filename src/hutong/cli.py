@@ -117,6 +117,17 @@ def serve(
     )
 
 
+def _count_progress(quiet: bool) -> Progress:
+    """A progress display counting entries (silent when the output is JSON)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} entries"),
+        console=err,
+        disable=quiet,
+        transient=True,
+    )
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
@@ -251,6 +262,9 @@ def audit_verify(
         str | None, typer.Option(help="Verifier key (text or a file holding it), with --offline")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    workers: Annotated[
+        int, typer.Option(help="Processes that read and hash the log (default: one per core)")
+    ] = 0,
 ) -> None:
     """Recompute the log and check every signed checkpoint; name the first bad entry."""
     from hutong.audit import verify as audit_verify_mod
@@ -264,8 +278,15 @@ def audit_verify(
     else:
         settings = _settings(home)
         db = _database(settings)
-        with db.session_scope(readonly=True) as session:
-            report = audit_verify_mod.verify_database(session=session, keys_dir=settings.keys_dir)
+        with db.session_scope(readonly=True) as session, _count_progress(as_json) as progress:
+            task = progress.add_task("verifying the audit log", total=None)
+            report = audit_verify_mod.verify_database(
+                session=session,
+                keys_dir=settings.keys_dir,
+                home=settings.home,
+                workers=workers or os.cpu_count() or 1,
+                progress=lambda n: progress.update(task, completed=n),
+            )
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
     elif report.ok:

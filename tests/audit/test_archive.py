@@ -59,9 +59,12 @@ def test_archive_a_month(db, settings, tmp_path):
         [base64.b64decode(p) for p in proof.proof],
         head.root,
     )
-    with db.session_scope(readonly=True) as s:
-        report = verify.verify_database(session=s, keys_dir=settings.keys_dir)
-    assert report.ok and report.entries == cp.tree_size
+    for workers in (1, 2):  # one process, and blocks in worker processes
+        with db.session_scope(readonly=True) as s:
+            report = verify.verify_database(
+                session=s, keys_dir=settings.keys_dir, home=settings.home, workers=workers
+            )
+        assert report.ok and report.entries == cp.tree_size
     export = tmp_path / "e.jsonl"
     with db.session_scope(readonly=True) as s, export.open("w", encoding="utf-8") as fh:
         verify.export_jsonl(session=s, keys_dir=settings.keys_dir, out=fh)
@@ -92,6 +95,9 @@ def test_a_damaged_archive_fails_verification(db, settings):
     payloads[3] = payloads[3].replace(b'"records":3', b'"records":9')
     archive._open.cache_clear()
     pq.write_table(table.set_column(1, "payload", pa.array(payloads, pa.binary())), path)
-    with db.session_scope(readonly=True) as s:
-        report = verify.verify_database(session=s, keys_dir=settings.keys_dir)
-    assert not report.ok and report.bad_entry == 3
+    for workers in (1, 2):
+        with db.session_scope(readonly=True) as s:
+            report = verify.verify_database(
+                session=s, keys_dir=settings.keys_dir, home=settings.home, workers=workers
+            )
+        assert not report.ok and report.bad_entry == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from hutong.audit.merkle import (
     inclusion_proof,
     inclusion_proof_nodes,
     needed_nodes,
+    root_from_leaf_hashes,
 )
 from hutong.audit.models import AuditCheckpoint, AuditEntry, AuditNode
 from hutong.audit.note import format_checkpoint, sign_note, verifier_key
@@ -31,6 +33,11 @@ from hutong.core.settings import Settings
 from hutong.identity import service as identity_service
 
 CHECKPOINT_LOCK_KEY = 0x687574_6F6E68
+STORED_LEVEL = 8
+"""Perfect subtrees of this level (256 leaves) and above are stored in ``audit_node``;
+lower ones are recomputed from the leaf hashes of their 256-leaf block when a proof needs
+them. Storing every node cost a row per entry on the append path; this costs one per 256
+entries and at most 255 hashes per proof (docs/decisions/0006)."""
 _log = get_logger("hutong.audit")
 
 
@@ -43,7 +50,8 @@ def fetch_nodes(session: Session, keys: Iterable[NodeKey]) -> dict[NodeKey, byte
     """Stored hashes of perfect subtrees (level 0: leaf hashes), in two queries at most."""
     keys = list(keys)
     leaves = [idx for level, idx in keys if level == 0]
-    inner = [(level, idx) for level, idx in keys if level > 0]
+    low = [(level, idx) for level, idx in keys if 0 < level < STORED_LEVEL]
+    inner = [(level, idx) for level, idx in keys if level >= STORED_LEVEL]
     out: dict[NodeKey, bytes] = {}
     if leaves:
         rows = session.execute(
@@ -52,6 +60,8 @@ def fetch_nodes(session: Session, keys: Iterable[NodeKey]) -> dict[NodeKey, byte
             )
         )
         out.update({(0, int(i)): bytes(h) for i, h in rows})
+    if low:
+        out.update(_low_nodes(session, low))
     if inner:
         # OR of primary-key equalities (SQLite plans a row-value IN as a full scan), with
         # the integers written in: building a bound expression per node cost more than the
@@ -65,6 +75,24 @@ def fetch_nodes(session: Session, keys: Iterable[NodeKey]) -> dict[NodeKey, byte
     return out
 
 
+def _low_nodes(session: Session, keys: list[NodeKey]) -> dict[NodeKey, bytes]:
+    """Hashes of unstored perfect subtrees (level below STORED_LEVEL), from their leaves."""
+    spans = sorted({(idx << level, (idx + 1) << level) for level, idx in keys})
+    match = " OR ".join(f"(leaf_index >= {a} AND leaf_index < {b})" for a, b in spans)
+    rows = session.execute(
+        text(f"SELECT leaf_index, leaf_hash FROM audit_entry WHERE {match}")
+    ).all()
+    leaf = {int(i): bytes(h) for i, h in rows}
+    out: dict[NodeKey, bytes] = {}
+    for level, idx in keys:
+        start, end = idx << level, (idx + 1) << level
+        hashes = [leaf.get(i) for i in range(start, end)]
+        if any(h is None for h in hashes):
+            continue  # reported as missing by the caller
+        out[(level, idx)] = root_from_leaf_hashes(hashes)[1]  # type: ignore[arg-type]
+    return out
+
+
 def latest(session: Session) -> AuditCheckpoint | None:
     """The newest checkpoint."""
     return session.scalars(
@@ -72,52 +100,88 @@ def latest(session: Session) -> AuditCheckpoint | None:
     ).first()
 
 
-def checkpoint_now(
-    session: Session, *, keys_dir: object, frontier: Frontier | None = None
-) -> tuple[AuditCheckpoint | None, Frontier | None]:
-    """Extend the tree over new entries, store its nodes and sign a checkpoint.
+@dataclass
+class Plan:
+    """A checkpoint computed from a snapshot of the log, to be stored by :func:`store_plan`."""
 
-    Returns the new checkpoint (None if nothing new) and the frontier to reuse next time.
+    old_size: int
+    size: int
+    frontier: Frontier
+    nodes: list[tuple[int, int, bytes]]
+
+
+def plan_checkpoint(session: Session, *, frontier: Frontier | None = None) -> Plan | None:
+    """Extend the tree over the entries after the newest checkpoint (None if there are none).
+
+    Reads only: the Checkpointer runs it outside the log's write lock, so appends go on
+    while it hashes.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        got = session.execute(
-            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": CHECKPOINT_LOCK_KEY}
-        ).scalar()
-        if not got:
-            return None, frontier
-    node = identity_service.require_node(session=session)
     last = latest(session)
     old_size = last.tree_size if last else 0
     size = log.next_index(session)
     if size <= old_size:
-        return None, frontier
+        return None
     if frontier is None or frontier.size != old_size:
         frontier = Frontier.from_nodes(
             old_size, fetch_nodes(session, needed_nodes([(0, old_size)]))
         )
     frontier = frontier.copy()
-    hashes = session.scalars(
-        select(AuditEntry.leaf_hash)
-        .where(AuditEntry.leaf_index >= old_size, AuditEntry.leaf_index < size)
-        .order_by(AuditEntry.leaf_index)
-    ).all()
+    raw = session.connection().connection.driver_connection
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    try:  # the driver's cursor: the ORM's per-row work cost more than the hashing
+        cursor.execute(
+            "SELECT leaf_hash FROM audit_entry "
+            f"WHERE leaf_index >= {int(old_size)} AND leaf_index < {int(size)} "
+            "ORDER BY leaf_index"
+        )
+        hashes = [bytes(r[0]) for r in cursor.fetchall()]
+    finally:
+        cursor.close()
     if len(hashes) != size - old_size:
         raise RuntimeError("audit leaf indexes are not dense")  # pragma: no cover
-    new_nodes = frontier.extend(bytes(h) for h in hashes)
-    if new_nodes:
+    nodes = [n for n in frontier.extend(hashes) if n[0] >= STORED_LEVEL]
+    return Plan(old_size=old_size, size=size, frontier=frontier, nodes=nodes)
+
+
+def store_plan(session: Session, plan: Plan, *, keys_dir: object) -> AuditCheckpoint | None:
+    """Store a plan's nodes and sign its checkpoint, unless another checkpoint came first."""
+    if session.get_bind().dialect.name == "postgresql":
+        got = session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": CHECKPOINT_LOCK_KEY}
+        ).scalar()
+        if not got:
+            return None
+    last = latest(session)
+    if (last.tree_size if last else 0) != plan.old_size:
+        return None  # someone else signed meanwhile; the next tick starts from theirs
+    node = identity_service.require_node(session=session)
+    if plan.nodes:
         session.execute(
-            insert(AuditNode),
-            [{"level": lv, "idx": i, "hash": h} for lv, i, h in new_nodes],
+            insert(AuditNode), [{"level": lv, "idx": i, "hash": h} for lv, i, h in plan.nodes]
         )
-    root = frontier.root()
     now = utcnow()
     key = load_keys(keys_dir).signing  # type: ignore[arg-type]
     origin = origin_of(node.code)
-    note = sign_note(format_checkpoint(origin, size, root, time=now), origin, key)
-    checkpoint = AuditCheckpoint(tree_size=size, root_hash=root, time=now, note=note)
+    root = plan.frontier.root()
+    note = sign_note(format_checkpoint(origin, plan.size, root, time=now), origin, key)
+    checkpoint = AuditCheckpoint(tree_size=plan.size, root_hash=root, time=now, note=note)
     session.add(checkpoint)
     session.flush()
-    return checkpoint, frontier
+    return checkpoint
+
+
+def checkpoint_now(
+    session: Session, *, keys_dir: object, frontier: Frontier | None = None
+) -> tuple[AuditCheckpoint | None, Frontier | None]:
+    """Extend the tree over new entries, store its nodes and sign a checkpoint, in one session.
+
+    Returns the new checkpoint (None if nothing new) and the frontier to reuse next time.
+    """
+    plan = plan_checkpoint(session, frontier=frontier)
+    if plan is None:
+        return None, frontier
+    checkpoint = store_plan(session, plan, keys_dir=keys_dir)
+    return checkpoint, (plan.frontier if checkpoint is not None else frontier)
 
 
 class Checkpointer:
@@ -141,12 +205,14 @@ class Checkpointer:
     def tick(self) -> AuditCheckpoint | None:
         """Sign a checkpoint now if there are new entries."""
         try:
-            with self.db.session_scope() as session:
-                checkpoint, frontier = checkpoint_now(
-                    session, keys_dir=self.settings.keys_dir, frontier=self.frontier
-                )
+            with self.db.session_scope(readonly=True) as session:
+                plan = plan_checkpoint(session, frontier=self.frontier)
+            if plan is None:
+                return None
+            with self.db.session_scope() as session:  # the write lock, only to store
+                checkpoint = store_plan(session, plan, keys_dir=self.settings.keys_dir)
             if checkpoint is not None:
-                self.frontier = frontier
+                self.frontier = plan.frontier
             return checkpoint
         except NotFound:
             return None  # node not initialized yet

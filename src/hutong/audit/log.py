@@ -35,11 +35,10 @@ def next_index(session: Session) -> int:
     return 0 if current is None else int(current) + 1
 
 
-def _time_param(moment: dt.datetime, dialect: str) -> Any:
-    utc = moment.astimezone(dt.UTC)
+def _time_param(item: Prepared, dialect: str) -> Any:
     if dialect == "sqlite":  # the text form SQLAlchemy's DateTime stores in SQLite
-        return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    return utc
+        return item.time_text.replace("T", " ", 1)
+    return item.time
 
 
 def _placeholders(dialect: str, count: int) -> str:
@@ -85,7 +84,7 @@ def append(session: Session, events: Sequence[AuditEvent | Prepared], *, node: s
         rows.append(
             (
                 index,
-                _time_param(item.time, dialect),
+                _time_param(item, dialect),
                 event.action,
                 event.actor_org,
                 event.provider_org,

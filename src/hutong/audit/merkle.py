@@ -134,6 +134,11 @@ class Frontier:
         return self._size
 
     @property
+    def hashes(self) -> tuple[bytes, ...]:
+        """The hashes of :func:`perfect_parts` ``(0, size)``, left to right."""
+        return tuple(self._hashes)
+
+    @property
     def nodes(self) -> list[StoredNode]:
         """``(level, idx, hash)`` of each covering perfect subtree, left to right.
 

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hutong.core.database import Base
 from hutong.core.types import UTCDateTime
 
+LEAF_INDEX = BigInteger().with_variant(Integer(), "sqlite")
+
 
 class AuditEntry(Base):
     """One log entry: its canonical JSON bytes (hashed as a Merkle leaf) and columns to query.
@@ -23,7 +25,8 @@ class AuditEntry(Base):
         Index("ix_audit_entry_provider_time", "provider_org", "time"),
     )
 
-    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # INTEGER on SQLite makes the key the table's rowid: one B-tree fewer per append
+    leaf_index: Mapped[int] = mapped_column(LEAF_INDEX, primary_key=True, autoincrement=False)
     time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     action: Mapped[str] = mapped_column(String(64))
     actor_org: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -41,6 +44,7 @@ class AuditSubject(Base):
     """Which entries concern a data subject (by keyed HMAC of their identifier)."""
 
     __tablename__ = "audit_subject"
+    __table_args__ = {"sqlite_with_rowid": False}  # the key is the row: one B-tree
 
     subject_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -175,9 +175,21 @@ def node_vkey(*, session: Session, keys_dir: Path) -> str:
 
 
 def verify_database(
-    *, session: Session, keys_dir: Path, chunk_rows: int = 65536, progress: Progress | None = None
+    *,
+    session: Session,
+    keys_dir: Path,
+    home: Path | None = None,
+    workers: int = 1,
+    chunk_rows: int = 65536,
+    progress: Progress | None = None,
 ) -> VerifyReport:
-    """Recompute the whole log from storage and check every checkpoint."""
+    """Recompute the whole log from storage and check every checkpoint.
+
+    ``home`` is the node home (archived entry bytes live under it; default: the keys
+    folder's parent). With ``workers`` > 1, blocks of the log are read and hashed in that
+    many processes, and this one folds their hashes and checks the checkpoints.
+    """
+    home = home if home is not None else keys_dir.parent
     vkey = node_vkey(session=session, keys_dir=keys_dir)
     checkpoints = [
         (int(s), bytes(r), n)
@@ -185,9 +197,14 @@ def verify_database(
             select(AuditCheckpoint.tree_size, AuditCheckpoint.root_hash, AuditCheckpoint.note)
         )
     ]
-    return verify_stream(
-        _db_chunks(session, chunk_rows, keys_dir.parent), checkpoints, vkey, progress=progress
-    )
+    if workers > 1:
+        from hutong.audit.verify_blocks import verify_blocks, worker_target
+
+        target = worker_target(session)
+        if target is not None:
+            return verify_blocks(session, home, target, checkpoints, vkey, workers, progress)
+    chunks = _db_chunks(session, chunk_rows, home)
+    return verify_stream(chunks, checkpoints, vkey, progress=progress)
 
 
 def export_jsonl(
@@ -195,6 +212,7 @@ def export_jsonl(
     session: Session,
     keys_dir: Path,
     out: IO[str],
+    home: Path | None = None,
     chunk_rows: int = 65536,
     progress: Progress | None = None,
 ) -> int:
@@ -225,7 +243,7 @@ def export_jsonl(
     while head is not None and head[0] == 0:
         out.write(json.dumps({"checkpoint": head[1]}, ensure_ascii=False) + "\n")
         head = next(pending, None)
-    for chunk in _db_chunks(session, chunk_rows, keys_dir.parent):
+    for chunk in _db_chunks(session, chunk_rows, home if home is not None else keys_dir.parent):
         for index, payload, _ in chunk:
             out.write('{"index":' + str(index) + ',"entry":' + payload.decode("utf-8") + "}\n")
             count += 1
