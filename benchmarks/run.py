@@ -106,13 +106,13 @@ def _audit_section(result: dict[str, Any], when: str, where: str) -> list[str]:
         "",
         f"Verification of the log the last append run built, best of {audit.RUNS}:",
         "",
-        "| backend | entries | checkpoints | `verify_database` entries/s "
+        "| backend | entries | checkpoints | workers | `verify_database` entries/s "
         "| `export_jsonl` entries/s | `verify_export` entries/s | >= 500,000/s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for v in result["verify"]:
         lines.append(
-            f"| {v['backend']} | {v['entries']:,} | {v['checkpoints']} | "
+            f"| {v['backend']} | {v['entries']:,} | {v['checkpoints']} | {v['workers']} | "
             f"{v['verify_rate']:,.0f} | {v['entries'] / v['export_s']:,.0f} | "
             f"{v['verify_export_rate']:,.0f} | {_met(v['verify_rate'] >= audit.GOAL_VERIFY)} |"
         )
