@@ -150,6 +150,8 @@ class Prepared:
     payload: bytes
     leaf_hash: bytes
     event: AuditEvent
+    row: tuple[Any, ...] = ()  # the entry's columns after leaf_index, time as SQLite stores it
+    stat_key: tuple[Any, ...] = ()  # (day, node, org, resource, scenario, action)
 
 
 def prepare(event: AuditEvent, *, node: str, now: dt.datetime) -> Prepared:
@@ -160,10 +162,36 @@ def prepare(event: AuditEvent, *, node: str, now: dt.datetime) -> Prepared:
     # every key of an entry is a fixed ASCII name except those of ``detail``
     keys_ascii = all(k.isascii() for k in event.detail) and _ascii_keys(event.detail)
     payload = canonical(doc, ascii_keys=keys_ascii)
+    leaf = hashlib.sha256(b"\x00" + payload).digest()
+    # Made here, in the caller's thread, so the log's single writer only numbers and inserts.
+    row = (
+        text.replace("T", " ", 1),  # the text form SQLAlchemy's DateTime stores in SQLite
+        event.action,
+        event.actor_org,
+        event.provider_org,
+        event.resource,
+        event.scenario,
+        event.request_id,
+        event.outcome,
+        event.records,
+        payload,
+        leaf,
+    )
+    day = dt.date(int(text[0:4]), int(text[5:7]), int(text[8:10]))
+    stat_key = (
+        day,
+        node,
+        event.actor_org or "",
+        event.resource or "",
+        event.scenario or "",
+        event.action,
+    )
     return Prepared(
         time=moment,
         time_text=text,
         payload=payload,
-        leaf_hash=hashlib.sha256(b"\x00" + payload).digest(),
+        leaf_hash=leaf,
         event=event,
+        row=row,
+        stat_key=stat_key,
     )

@@ -7,7 +7,6 @@ indexes are dense and in commit order, and a rolled-back append leaves no gap.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -35,12 +34,6 @@ def next_index(session: Session) -> int:
     return 0 if current is None else int(current) + 1
 
 
-def _time_param(item: Prepared, dialect: str) -> Any:
-    if dialect == "sqlite":  # the text form SQLAlchemy's DateTime stores in SQLite
-        return item.time_text.replace("T", " ", 1)
-    return item.time
-
-
 def _placeholders(dialect: str, count: int) -> str:
     mark = "?" if dialect == "sqlite" else "%s"
     return ", ".join([mark] * count)
@@ -60,62 +53,69 @@ ENTRY_COLUMNS = (
     "payload",
     "leaf_hash",
 )
+_SQLITE_INSERT = (
+    f"INSERT INTO audit_entry ({', '.join(ENTRY_COLUMNS[1:])}) "
+    f"VALUES ({_placeholders('sqlite', len(ENTRY_COLUMNS) - 1)})"
+)
+_INSERT = (
+    f"INSERT INTO audit_entry ({', '.join(ENTRY_COLUMNS)}) "
+    f"VALUES ({_placeholders('postgresql', len(ENTRY_COLUMNS))})"
+)
+Stats = dict[tuple[Any, ...], list[int]]
+
+
+def stats_of(prepared: Sequence[Prepared]) -> Stats:
+    """Calls and delivered records per statistics key (see :class:`AuditStat`)."""
+    stats: Stats = defaultdict(lambda: [0, 0])
+    for item in prepared:
+        counts = stats[item.stat_key]
+        counts[0] += 1
+        if item.event.outcome == "ok":
+            counts[1] += item.event.records
+    return stats
 
 
 def append(session: Session, events: Sequence[AuditEvent | Prepared], *, node: str) -> list[int]:
-    """Append events in the session's transaction; return their leaf indexes.
-
-    Rows go through the driver's executemany: at tens of thousands of entries a second,
-    the ORM's per-row bookkeeping would cost more than the database.
-    """
+    """Append events in the session's transaction; return their leaf indexes."""
     if not events:
         return []
     now = utcnow()
     prepared = [e if isinstance(e, Prepared) else prepare(e, node=node, now=now) for e in events]
+    return append_prepared(session, prepared, stats_of(prepared))
+
+
+def append_prepared(session: Session, prepared: Sequence[Prepared], stats: Stats) -> list[int]:
+    """Insert prepared entries under the log's write lock; return their leaf indexes.
+
+    Rows go through the driver's executemany: at tens of thousands of entries a second,
+    the ORM's per-row bookkeeping would cost more than the database. On SQLite the leaf
+    index is the rowid, which SQLite numbers max + 1 by itself (we never delete entries);
+    the count is checked after the insert.
+    """
+    if not prepared:
+        return []
     _lock(session)
     first = next_index(session)
+    count = len(prepared)
     dialect = session.get_bind().dialect.name
-    rows = []
-    subjects: list[tuple[str, int]] = []
-    stats: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
-    for offset, item in enumerate(prepared):
-        index = first + offset
-        event = item.event
-        rows.append(
-            (
-                index,
-                _time_param(item, dialect),
-                event.action,
-                event.actor_org,
-                event.provider_org,
-                event.resource,
-                event.scenario,
-                event.request_id,
-                event.outcome,
-                event.records,
-                item.payload,
-                item.leaf_hash,
-            )
-        )
-        subjects.extend((s, index) for s in event.subjects)
-        key = (
-            item.time.astimezone(dt.UTC).date(),
-            node,
-            event.actor_org or "",
-            event.resource or "",
-            event.scenario or "",
-            event.action,
-        )
-        stats[key][0] += 1
-        stats[key][1] += event.records if event.outcome == "ok" else 0
     raw = session.connection().connection.driver_connection
     cursor = raw.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(
-            f"INSERT INTO audit_entry ({', '.join(ENTRY_COLUMNS)}) "
-            f"VALUES ({_placeholders(dialect, len(ENTRY_COLUMNS))})",
-            rows,
-        )
+        if dialect == "sqlite":
+            # the first row numbered explicitly (SQLite would start an empty table at 1)
+            cursor.execute(_INSERT.replace("%s", "?"), (first, *prepared[0].row))
+            cursor.executemany(_SQLITE_INSERT, [item.row for item in prepared[1:]])
+            cursor.execute("SELECT max(leaf_index) FROM audit_entry")
+            if cursor.fetchone()[0] != first + count - 1:  # pragma: no cover - a broken table
+                raise RuntimeError("audit leaf indexes would not be dense")
+        else:
+            cursor.executemany(
+                _INSERT,
+                [(first + n, item.time, *item.row[1:]) for n, item in enumerate(prepared)],
+            )
+        subjects = [
+            (key, first + n) for n, item in enumerate(prepared) for key in item.event.subjects
+        ]
         if subjects:
             cursor.executemany(
                 "INSERT INTO audit_subject (subject_key, leaf_index) "
@@ -125,7 +125,7 @@ def append(session: Session, events: Sequence[AuditEvent | Prepared], *, node: s
     finally:
         cursor.close()
     _add_stats(session, stats)
-    return [first + i for i in range(len(prepared))]
+    return list(range(first, first + count))
 
 
 def _add_stats(session: Session, stats: dict[tuple[Any, ...], list[int]]) -> None:

@@ -60,7 +60,7 @@ class AuditWriter:
         now = utcnow()
         prepared = [prepare(e, node=node, now=now) for e in events]
         future: Future[list[int]] = Future()
-        self._queue.put((prepared, future))
+        self._queue.put((prepared, log.stats_of(prepared), future))
         return future
 
     def write(self, events: Sequence[AuditEvent], timeout: float | None = 30.0) -> list[int]:
@@ -95,17 +95,26 @@ class AuditWriter:
             if stop:
                 return
 
-    def _flush(self, batch: list[tuple[list[Prepared], Future[list[int]]]]) -> None:
-        events = [e for evs, _ in batch for e in evs]
+    def _flush(self, batch: list[tuple[list[Prepared], log.Stats, Future[list[int]]]]) -> None:
+        events: list[Prepared] = []
+        stats: log.Stats = {}
+        for evs, counts, _ in batch:
+            events.extend(evs)
+            for key, (calls, records) in counts.items():
+                if key in stats:
+                    stats[key][0] += calls
+                    stats[key][1] += records
+                else:
+                    stats[key] = [calls, records]
         try:
             with self.db.session_scope() as session:
-                indexes = log.append(session, events, node=self._node())
+                indexes = log.append_prepared(session, events, stats)
         except Exception as exc:  # the requests fail; nothing half-written
             _log.error("audit append failed", error=type(exc).__name__, events=len(events))
-            for _, future in batch:
+            for _, _, future in batch:
                 future.set_exception(exc)
             return
         pos = 0
-        for evs, future in batch:
+        for evs, _, future in batch:
             future.set_result(indexes[pos : pos + len(evs)])
             pos += len(evs)
