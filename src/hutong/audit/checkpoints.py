@@ -25,7 +25,7 @@ from hutong.audit.models import AuditCheckpoint, AuditEntry, AuditNode
 from hutong.audit.note import format_checkpoint, sign_note, verifier_key
 from hutong.audit.schemas import CheckpointRead, ConsistencyProof, InclusionProof
 from hutong.core.clock import utcnow
-from hutong.core.database import Database
+from hutong.core.database import Database, wal_checkpoint
 from hutong.core.errors import Invalid, NotFound
 from hutong.core.keys import load_keys
 from hutong.core.logging import get_logger
@@ -213,6 +213,7 @@ class Checkpointer:
                 checkpoint = store_plan(session, plan, keys_dir=self.settings.keys_dir)
             if checkpoint is not None:
                 self.frontier = plan.frontier
+            wal_checkpoint(self.db.engine)  # SQLite: off the writers' commits
             return checkpoint
         except NotFound:
             return None  # node not initialized yet
