@@ -1,0 +1,377 @@
+"""Convert one column to its field's type: a pyarrow cast first; when it fails,
+normalization and a grammar check (RE2) to find the bad cells, then Python for the
+values that pass the grammar but still do not cast (列转换)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation, localcontext
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hutong.catalog.schemas import FieldSpec, FieldType
+from hutong.core.errors import Invalid, Problem
+from hutong.datastore.convert.schema import (
+    DECIMAL_PRECISION,
+    DECIMAL_SCALE,
+    TIMESTAMP_UTC,
+    arrow_type,
+)
+
+LOCAL_TIMEZONE = "Asia/Shanghai"
+LOCAL_UTC_OFFSET = dt.timedelta(hours=8)
+
+TRUE_WORDS = ("true", "1", "是", "y", "yes", "t")
+FALSE_WORDS = ("false", "0", "否", "n", "no", "f")
+
+_INTEGER = r"^-?[0-9]+$"
+_DECIMAL = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_TIME = r"[T ][0-9]{2}(:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?"
+_ZONE = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
+_DATETIME = rf"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}({_TIME}{_ZONE}?)?$"
+_HAS_ZONE = rf"{_TIME}{_ZONE}$"
+
+
+@dataclass
+class ConvertedColumn:
+    """A converted column: values (None once bad), empties, and the first bad cells."""
+
+    values: Any
+    empty_source: Any  # nulls here are empty cells
+    bad: list[tuple[int, str]] = field(default_factory=list)  # (index, reason key)
+    bad_total: int = 0
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def mask_hits(mask: Any, cap: int) -> tuple[list[int], int]:
+    """The first ``cap`` indices where ``mask`` is true, and how many are."""
+    total = pc.sum(mask).as_py() or 0
+    if not total:
+        return [], 0
+    indices = pc.indices_nonzero(mask)
+    return indices.slice(0, cap).to_pylist(), int(total)
+
+
+def _bad_mask(grammar_ok: Any) -> Any:
+    """Cells that failed a grammar match; null (empty) cells are not bad."""
+    return pc.invert(pc.fill_null(grammar_ok, True))
+
+
+def _null_where(mask: Any, values: Any) -> Any:
+    return pc.if_else(mask, pa.scalar(None, values.type), values)
+
+
+def _is_text(data_type: pa.DataType) -> bool:
+    return bool(pa.types.is_string(data_type) or pa.types.is_large_string(data_type))
+
+
+def _as_plain(column: Any) -> Any:
+    if pa.types.is_dictionary(column.type):
+        column = pc.cast(column, column.type.value_type)
+    if pa.types.is_large_string(column.type):
+        column = pc.cast(column, pa.string())
+    return column
+
+
+def _blank_to_null(strings: Any) -> Any:
+    empty = pc.equal(strings, "")
+    if pc.any(empty).as_py():
+        return _null_where(empty, strings)
+    return strings
+
+
+def _trimmed(strings: Any) -> Any:
+    return _blank_to_null(pc.utf8_trim_whitespace(strings))
+
+
+def _python_failures(
+    values: Any, check: Callable[[Any], str | None], cap: int
+) -> tuple[list[tuple[int, str]], int]:
+    """Check each value in Python (the error path only): the first bad ones and the count."""
+    bad: list[tuple[int, str]] = []
+    total = 0
+    for index, value in enumerate(values.to_pylist()):
+        if value is None:
+            continue
+        reason = check(value)
+        if reason is not None:
+            total += 1
+            if len(bad) < cap:
+                bad.append((index, reason))
+    return bad, total
+
+
+def _cast_failures(values: Any, target: pa.DataType, cap: int, key: str) -> list[tuple[int, str]]:
+    """Find the cells that make a cast fail by halving: the last resort, bounded by ``cap``."""
+    found: list[tuple[int, str]] = []
+
+    def search(part: Any, offset: int) -> None:
+        if len(found) >= cap:
+            return
+        try:
+            pc.cast(part, target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            if len(part) == 1:
+                found.append((offset, key))
+                return
+            middle = len(part) // 2
+            search(part.slice(0, middle), offset)
+            search(part.slice(middle), offset + middle)
+
+    search(values, 0)
+    return found
+
+
+def _finish(
+    column: ConvertedColumn,
+    good: Any,
+    target: pa.DataType,
+    check: Callable[[Any], str | None],
+    cap: int,
+) -> ConvertedColumn:
+    """Cast the grammar-checked values; if that still fails, find the cells in Python."""
+    try:
+        values = pc.cast(good, target)
+    except pa.ArrowInvalid:
+        bad, total = _python_failures(good, check, cap)
+        if not total:
+            bad = _cast_failures(good, target, cap, "cast")
+            total = len(bad)
+        column.bad = sorted(column.bad + bad)[:cap]
+        column.bad_total += total
+        column.values = None
+        return column
+    column.values = values if not column.bad_total else None
+    return column
+
+
+# --- per type -----------------------------------------------------------------------
+
+
+def convert_column(raw_column: Any, spec: FieldSpec, cap: int) -> ConvertedColumn:
+    column = _as_plain(raw_column)
+    target = arrow_type(spec.type)
+    if not _is_text(column.type):
+        return _convert_native(column, spec, target, cap)
+    converter = _CONVERTERS[FieldType(spec.type)]
+    return converter(column, spec, target, cap)
+
+
+def _convert_string(
+    strings: Any, spec: FieldSpec, target: pa.DataType, cap: int
+) -> ConvertedColumn:
+    strings = _blank_to_null(strings)
+    result = ConvertedColumn(values=strings, empty_source=strings)
+    if spec.length is not None:
+        too_long = pc.greater(pc.utf8_length(strings), spec.length)
+        indices, total = mask_hits(pc.fill_null(too_long, False), cap)
+        result.bad = [(i, "length") for i in indices]
+        result.bad_total = total
+    return result
+
+
+def _convert_integer(
+    strings: Any, spec: FieldSpec, target: pa.DataType, cap: int
+) -> ConvertedColumn:
+    try:
+        return ConvertedColumn(values=pc.cast(strings, target), empty_source=strings)
+    except pa.ArrowInvalid:
+        pass
+    values = pc.replace_substring_regex(_trimmed(strings), r"^\+", "")
+    bad = _bad_mask(pc.match_substring_regex(values, _INTEGER))
+    indices, total = mask_hits(bad, cap)
+    result = ConvertedColumn(None, values, [(i, "integer") for i in indices], total)
+    return _finish(result, _null_where(bad, values), target, _integer_problem, cap)
+
+
+def _integer_problem(text: str) -> str | None:
+    return None if -(2**63) <= int(text) < 2**63 else "integer_range"
+
+
+def _convert_decimal(
+    strings: Any, spec: FieldSpec, target: pa.DataType, cap: int
+) -> ConvertedColumn:
+    try:
+        return ConvertedColumn(values=pc.cast(strings, target), empty_source=strings)
+    except pa.ArrowInvalid:
+        pass
+    values = _trimmed(strings)
+    bad = _bad_mask(pc.match_substring_regex(values, _DECIMAL))
+    indices, total = mask_hits(bad, cap)
+    result = ConvertedColumn(None, values, [(i, "decimal") for i in indices], total)
+    return _finish(result, _null_where(bad, values), target, _decimal_problem, cap)
+
+
+def _decimal_problem(text: str) -> str | None:
+    with localcontext() as context:
+        context.prec = 200
+        try:
+            number = Decimal(text)
+            scaled = number.scaleb(DECIMAL_SCALE)
+        except InvalidOperation:
+            return "decimal"
+        if scaled != scaled.to_integral_value():
+            return "decimal_places"
+        if abs(scaled) >= Decimal(10) ** DECIMAL_PRECISION:
+            return "decimal_range"
+    return None
+
+
+def _convert_boolean(
+    strings: Any, spec: FieldSpec, target: pa.DataType, cap: int
+) -> ConvertedColumn:
+    try:
+        return ConvertedColumn(values=pc.cast(strings, target), empty_source=strings)
+    except pa.ArrowInvalid:
+        pass
+    values = _trimmed(strings)
+    lowered = pc.utf8_lower(values)
+    is_true = pc.is_in(lowered, value_set=pa.array(TRUE_WORDS))
+    is_false = pc.is_in(lowered, value_set=pa.array(FALSE_WORDS))
+    known = pc.or_(is_true, is_false)
+    bad = pc.and_(pc.is_valid(values), pc.invert(known))
+    indices, total = mask_hits(bad, cap)
+    if total:
+        return ConvertedColumn(None, values, [(i, "boolean") for i in indices], total)
+    no = pa.scalar(None, pa.bool_())
+    result = pc.if_else(is_true, True, pc.if_else(is_false, False, no))
+    return ConvertedColumn(values=result, empty_source=values)
+
+
+def _normalize_date_part(values: Any) -> Any:
+    """2024/5/1, 2024.5.1 and 20240501 become 2024-05-01 (the date at the start only)."""
+    values = pc.replace_substring_regex(
+        values, r"^([0-9]{4})[/.-]([0-9]{1,2})[/.-]([0-9]{1,2})", r"\1-\2-\3"
+    )
+    values = pc.replace_substring_regex(
+        values, r"^([0-9]{4})([0-9]{2})([0-9]{2})([T ]|$)", r"\1-\2-\3\4"
+    )
+    values = pc.replace_substring_regex(values, r"^([0-9]{4})-([0-9])-", r"\1-0\2-")
+    return pc.replace_substring_regex(values, r"^([0-9]{4}-[0-9]{2})-([0-9])([T ]|$)", r"\1-0\2\3")
+
+
+def _convert_date(strings: Any, spec: FieldSpec, target: pa.DataType, cap: int) -> ConvertedColumn:
+    try:
+        return ConvertedColumn(values=pc.cast(strings, target), empty_source=strings)
+    except pa.ArrowInvalid:
+        pass
+    values = _normalize_date_part(_trimmed(strings))
+    values = pc.replace_substring_regex(values, r"[T ]00:00(:00(\.0+)?)?$", "")
+    bad = _bad_mask(pc.match_substring_regex(values, _DATE))
+    indices, total = mask_hits(bad, cap)
+    result = ConvertedColumn(None, values, [(i, "date") for i in indices], total)
+    return _finish(result, _null_where(bad, values), target, _date_problem, cap)
+
+
+def _date_problem(text: str) -> str | None:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return "date_invalid"
+    return None
+
+
+def _assume_local(naive: Any) -> Any:
+    """Naive timestamps as Beijing time, returned as UTC."""
+    try:
+        local = pc.assume_timezone(
+            naive, timezone=LOCAL_TIMEZONE, ambiguous="earliest", nonexistent="earliest"
+        )
+    except pa.ArrowInvalid as exc:
+        if "timezone" not in str(exc).lower():
+            raise
+        # No time zone database: Beijing has kept UTC+8 since 1991.
+        local = pc.cast(pc.subtract(naive, pa.scalar(LOCAL_UTC_OFFSET)), TIMESTAMP_UTC)
+    return pc.cast(local, TIMESTAMP_UTC)
+
+
+def _convert_datetime(
+    strings: Any, spec: FieldSpec, target: pa.DataType, cap: int
+) -> ConvertedColumn:
+    naive_type = pa.timestamp("us")
+    try:
+        return ConvertedColumn(_assume_local(pc.cast(strings, naive_type)), empty_source=strings)
+    except pa.ArrowInvalid:
+        pass
+    values = _normalize_date_part(_trimmed(strings))
+    values = pc.replace_substring_regex(
+        values, r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ])([0-9]):", r"\10\2:"
+    )
+    bad = _bad_mask(pc.match_substring_regex(values, _DATETIME))
+    indices, total = mask_hits(bad, cap)
+    result = ConvertedColumn(None, values, [(i, "datetime") for i in indices], total)
+    good = _null_where(bad, values)
+    zoned = pc.fill_null(pc.match_substring_regex(good, _HAS_ZONE), False)
+    try:
+        if pc.any(zoned).as_py():
+            naive = _assume_local(pc.cast(_null_where(zoned, good), naive_type))
+            aware = pc.cast(_null_where(pc.invert(zoned), good), target)
+            converted = pc.if_else(zoned, aware, naive)
+        else:
+            converted = _assume_local(pc.cast(good, naive_type))
+    except pa.ArrowInvalid:
+        bad_cells, count = _python_failures(good, _datetime_problem, cap)
+        if not count:
+            bad_cells = _cast_failures(good, target, cap, "datetime_invalid")
+            count = len(bad_cells)
+        result.bad = sorted(result.bad + bad_cells)[:cap]
+        result.bad_total += count
+        return result
+    result.values = converted if not total else None
+    return result
+
+
+def _datetime_problem(text: str) -> str | None:
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        return "datetime_invalid"
+    return None
+
+
+_CONVERTERS: dict[FieldType, Callable[[Any, FieldSpec, pa.DataType, int], ConvertedColumn]] = {
+    FieldType.string: _convert_string,
+    FieldType.integer: _convert_integer,
+    FieldType.decimal: _convert_decimal,
+    FieldType.boolean: _convert_boolean,
+    FieldType.date: _convert_date,
+    FieldType.datetime: _convert_datetime,
+}
+
+
+def _convert_native(column: Any, spec: FieldSpec, target: pa.DataType, cap: int) -> ConvertedColumn:
+    """Typed input (Parquet): cast safely; a type that cannot become the field's is Invalid."""
+    if column.type.equals(target):
+        return ConvertedColumn(values=column, empty_source=column)
+    if spec.type == FieldType.datetime and pa.types.is_timestamp(column.type):
+        if column.type.tz is None:
+            values = _assume_local(pc.cast(column, pa.timestamp("us"), safe=False))
+        else:
+            values = pc.cast(column, target, safe=False)  # sub-microseconds are dropped
+        return ConvertedColumn(values=values, empty_source=column)
+    if spec.type == FieldType.datetime and pa.types.is_date(column.type):
+        return ConvertedColumn(
+            _assume_local(pc.cast(column, pa.timestamp("us"))), empty_source=column
+        )
+    try:
+        values = pc.cast(column, target)
+    except pa.ArrowNotImplementedError as exc:
+        raise Invalid(
+            f"column '{spec.name}' holds {column.type} values, "
+            f"which cannot be loaded as {spec.type}",
+            field=spec.name,
+            problems=[Problem(reason=f"{column.type} is not {spec.type}", column=spec.name)],
+        ) from exc
+    except pa.ArrowInvalid:
+        bad = _cast_failures(column, target, cap, "cast")
+        return ConvertedColumn(None, column, bad, len(bad))
+    if spec.type == FieldType.string:
+        return _convert_string(values, spec, target, cap)
+    return ConvertedColumn(values=values, empty_source=column)
