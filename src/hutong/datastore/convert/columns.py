@@ -38,7 +38,7 @@ _HAS_ZONE = rf"{_TIME}{_ZONE}$"
 
 
 @dataclass
-class ConvertedColumn:
+class _Column:
     """A converted column: values (None once bad), empties, and the first bad cells."""
 
     values: Any
@@ -130,12 +130,12 @@ def _cast_failures(values: Any, target: pa.DataType, cap: int, key: str) -> list
 
 
 def _finish(
-    column: ConvertedColumn,
+    column: _Column,
     good: Any,
     target: pa.DataType,
     check: Callable[[Any], str | None],
     cap: int,
-) -> ConvertedColumn:
+) -> _Column:
     """Cast the grammar-checked values; if that still fails, find the cells in Python."""
     try:
         values = pc.cast(good, target)
@@ -152,10 +152,34 @@ def _finish(
     return column
 
 
+def _cast_all(strings: Any, target: pa.DataType) -> _Column | None:
+    """The hot path: the whole column cast at once, or None when some cell does not cast."""
+    try:
+        return _Column(values=pc.cast(strings, target), empty_source=strings)
+    except pa.ArrowInvalid:
+        return None
+
+
+def _grammar_checked(
+    values: Any,
+    grammar: str,
+    key: str,
+    target: pa.DataType,
+    check: Callable[[Any], str | None],
+    cap: int,
+) -> _Column:
+    """Cells not matching ``grammar`` are bad (reason ``key``); the rest are cast."""
+    bad = _bad_mask(pc.match_substring_regex(values, grammar))
+    indices, total = mask_hits(bad, cap)
+    result = _Column(None, values, [(i, key) for i in indices], total)
+    return _finish(result, _null_where(bad, values), target, check, cap)
+
+
 # --- per type -----------------------------------------------------------------------
 
 
-def convert_column(raw_column: Any, spec: FieldSpec, cap: int) -> ConvertedColumn:
+def convert_column(raw_column: Any, spec: FieldSpec, cap: int) -> _Column:
+    """A raw column converted to the field's type, with its first ``cap`` bad cells."""
     column = _as_plain(raw_column)
     target = arrow_type(spec.type)
     if not _is_text(column.type):
@@ -164,11 +188,9 @@ def convert_column(raw_column: Any, spec: FieldSpec, cap: int) -> ConvertedColum
     return converter(column, spec, target, cap)
 
 
-def _convert_string(
-    strings: Any, spec: FieldSpec, target: pa.DataType, cap: int
-) -> ConvertedColumn:
+def _convert_string(strings: Any, spec: FieldSpec, target: pa.DataType, cap: int) -> _Column:
     strings = _blank_to_null(strings)
-    result = ConvertedColumn(values=strings, empty_source=strings)
+    result = _Column(values=strings, empty_source=strings)
     if spec.length is not None:
         too_long = pc.greater(pc.utf8_length(strings), spec.length)
         indices, total = mask_hits(pc.fill_null(too_long, False), cap)
@@ -177,36 +199,24 @@ def _convert_string(
     return result
 
 
-def _convert_integer(
-    strings: Any, spec: FieldSpec, target: pa.DataType, cap: int
-) -> ConvertedColumn:
-    try:
-        return ConvertedColumn(values=pc.cast(strings, target), empty_source=strings)
-    except pa.ArrowInvalid:
-        pass
+def _convert_integer(strings: Any, spec: FieldSpec, target: pa.DataType, cap: int) -> _Column:
+    fast = _cast_all(strings, target)
+    if fast is not None:
+        return fast
     values = pc.replace_substring_regex(_trimmed(strings), r"^\+", "")
-    bad = _bad_mask(pc.match_substring_regex(values, _INTEGER))
-    indices, total = mask_hits(bad, cap)
-    result = ConvertedColumn(None, values, [(i, "integer") for i in indices], total)
-    return _finish(result, _null_where(bad, values), target, _integer_problem, cap)
+    return _grammar_checked(values, _INTEGER, "integer", target, _integer_problem, cap)
 
 
 def _integer_problem(text: str) -> str | None:
     return None if -(2**63) <= int(text) < 2**63 else "integer_range"
 
 
-def _convert_decimal(
-    strings: Any, spec: FieldSpec, target: pa.DataType, cap: int
-) -> ConvertedColumn:
-    try:
-        return ConvertedColumn(values=pc.cast(strings, target), empty_source=strings)
-    except pa.ArrowInvalid:
-        pass
+def _convert_decimal(strings: Any, spec: FieldSpec, target: pa.DataType, cap: int) -> _Column:
+    fast = _cast_all(strings, target)
+    if fast is not None:
+        return fast
     values = _trimmed(strings)
-    bad = _bad_mask(pc.match_substring_regex(values, _DECIMAL))
-    indices, total = mask_hits(bad, cap)
-    result = ConvertedColumn(None, values, [(i, "decimal") for i in indices], total)
-    return _finish(result, _null_where(bad, values), target, _decimal_problem, cap)
+    return _grammar_checked(values, _DECIMAL, "decimal", target, _decimal_problem, cap)
 
 
 def _decimal_problem(text: str) -> str | None:
@@ -224,13 +234,10 @@ def _decimal_problem(text: str) -> str | None:
     return None
 
 
-def _convert_boolean(
-    strings: Any, spec: FieldSpec, target: pa.DataType, cap: int
-) -> ConvertedColumn:
-    try:
-        return ConvertedColumn(values=pc.cast(strings, target), empty_source=strings)
-    except pa.ArrowInvalid:
-        pass
+def _convert_boolean(strings: Any, spec: FieldSpec, target: pa.DataType, cap: int) -> _Column:
+    fast = _cast_all(strings, target)
+    if fast is not None:
+        return fast
     values = _trimmed(strings)
     lowered = pc.utf8_lower(values)
     is_true = pc.is_in(lowered, value_set=pa.array(TRUE_WORDS))
@@ -239,10 +246,10 @@ def _convert_boolean(
     bad = pc.and_(pc.is_valid(values), pc.invert(known))
     indices, total = mask_hits(bad, cap)
     if total:
-        return ConvertedColumn(None, values, [(i, "boolean") for i in indices], total)
+        return _Column(None, values, [(i, "boolean") for i in indices], total)
     no = pa.scalar(None, pa.bool_())
     result = pc.if_else(is_true, True, pc.if_else(is_false, False, no))
-    return ConvertedColumn(values=result, empty_source=values)
+    return _Column(values=result, empty_source=values)
 
 
 def _normalize_date_part(values: Any) -> Any:
@@ -257,17 +264,13 @@ def _normalize_date_part(values: Any) -> Any:
     return pc.replace_substring_regex(values, r"^([0-9]{4}-[0-9]{2})-([0-9])([T ]|$)", r"\1-0\2\3")
 
 
-def _convert_date(strings: Any, spec: FieldSpec, target: pa.DataType, cap: int) -> ConvertedColumn:
-    try:
-        return ConvertedColumn(values=pc.cast(strings, target), empty_source=strings)
-    except pa.ArrowInvalid:
-        pass
+def _convert_date(strings: Any, spec: FieldSpec, target: pa.DataType, cap: int) -> _Column:
+    fast = _cast_all(strings, target)
+    if fast is not None:
+        return fast
     values = _normalize_date_part(_trimmed(strings))
     values = pc.replace_substring_regex(values, r"[T ]00:00(:00(\.0+)?)?$", "")
-    bad = _bad_mask(pc.match_substring_regex(values, _DATE))
-    indices, total = mask_hits(bad, cap)
-    result = ConvertedColumn(None, values, [(i, "date") for i in indices], total)
-    return _finish(result, _null_where(bad, values), target, _date_problem, cap)
+    return _grammar_checked(values, _DATE, "date", target, _date_problem, cap)
 
 
 def _date_problem(text: str) -> str | None:
@@ -292,12 +295,10 @@ def _assume_local(naive: Any) -> Any:
     return pc.cast(local, TIMESTAMP_UTC)
 
 
-def _convert_datetime(
-    strings: Any, spec: FieldSpec, target: pa.DataType, cap: int
-) -> ConvertedColumn:
+def _convert_datetime(strings: Any, spec: FieldSpec, target: pa.DataType, cap: int) -> _Column:
     naive_type = pa.timestamp("us")
     try:
-        return ConvertedColumn(_assume_local(pc.cast(strings, naive_type)), empty_source=strings)
+        return _Column(_assume_local(pc.cast(strings, naive_type)), empty_source=strings)
     except pa.ArrowInvalid:
         pass
     values = _normalize_date_part(_trimmed(strings))
@@ -306,7 +307,7 @@ def _convert_datetime(
     )
     bad = _bad_mask(pc.match_substring_regex(values, _DATETIME))
     indices, total = mask_hits(bad, cap)
-    result = ConvertedColumn(None, values, [(i, "datetime") for i in indices], total)
+    result = _Column(None, values, [(i, "datetime") for i in indices], total)
     good = _null_where(bad, values)
     zoned = pc.fill_null(pc.match_substring_regex(good, _HAS_ZONE), False)
     try:
@@ -336,7 +337,7 @@ def _datetime_problem(text: str) -> str | None:
     return None
 
 
-_CONVERTERS: dict[FieldType, Callable[[Any, FieldSpec, pa.DataType, int], ConvertedColumn]] = {
+_CONVERTERS: dict[FieldType, Callable[[Any, FieldSpec, pa.DataType, int], _Column]] = {
     FieldType.string: _convert_string,
     FieldType.integer: _convert_integer,
     FieldType.decimal: _convert_decimal,
@@ -346,20 +347,18 @@ _CONVERTERS: dict[FieldType, Callable[[Any, FieldSpec, pa.DataType, int], Conver
 }
 
 
-def _convert_native(column: Any, spec: FieldSpec, target: pa.DataType, cap: int) -> ConvertedColumn:
+def _convert_native(column: Any, spec: FieldSpec, target: pa.DataType, cap: int) -> _Column:
     """Typed input (Parquet): cast safely; a type that cannot become the field's is Invalid."""
     if column.type.equals(target):
-        return ConvertedColumn(values=column, empty_source=column)
+        return _Column(values=column, empty_source=column)
     if spec.type == FieldType.datetime and pa.types.is_timestamp(column.type):
         if column.type.tz is None:
             values = _assume_local(pc.cast(column, pa.timestamp("us"), safe=False))
         else:
             values = pc.cast(column, target, safe=False)  # sub-microseconds are dropped
-        return ConvertedColumn(values=values, empty_source=column)
+        return _Column(values=values, empty_source=column)
     if spec.type == FieldType.datetime and pa.types.is_date(column.type):
-        return ConvertedColumn(
-            _assume_local(pc.cast(column, pa.timestamp("us"))), empty_source=column
-        )
+        return _Column(_assume_local(pc.cast(column, pa.timestamp("us"))), empty_source=column)
     try:
         values = pc.cast(column, target)
     except pa.ArrowNotImplementedError as exc:
@@ -371,7 +370,7 @@ def _convert_native(column: Any, spec: FieldSpec, target: pa.DataType, cap: int)
         ) from exc
     except pa.ArrowInvalid:
         bad = _cast_failures(column, target, cap, "cast")
-        return ConvertedColumn(None, column, bad, len(bad))
+        return _Column(None, column, bad, len(bad))
     if spec.type == FieldType.string:
         return _convert_string(values, spec, target, cap)
-    return ConvertedColumn(values=values, empty_source=column)
+    return _Column(values=values, empty_source=column)
