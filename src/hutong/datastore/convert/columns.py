@@ -135,14 +135,21 @@ def _finish(
     target: pa.DataType,
     check: Callable[[Any], str | None],
     cap: int,
+    *,
+    cast: Callable[[Any], Any] | None = None,
+    cast_key: str = "cast",
 ) -> _Column:
-    """Cast the grammar-checked values; if that still fails, find the cells in Python."""
+    """Cast the grammar-checked values; if that still fails, find the cells in Python.
+
+    ``cast`` replaces the plain cast to ``target``; cells found only by casting them
+    one part at a time get the reason ``cast_key``.
+    """
     try:
-        values = pc.cast(good, target)
+        values = pc.cast(good, target) if cast is None else cast(good)
     except pa.ArrowInvalid:
         bad, total = _python_failures(good, check, cap)
         if not total:
-            bad = _cast_failures(good, target, cap, "cast")
+            bad = _cast_failures(good, target, cap, cast_key)
             total = len(bad)
         column.bad = sorted(column.bad + bad)[:cap]
         column.bad_total += total
@@ -167,12 +174,16 @@ def _grammar_checked(
     target: pa.DataType,
     check: Callable[[Any], str | None],
     cap: int,
+    *,
+    cast: Callable[[Any], Any] | None = None,
+    cast_key: str = "cast",
 ) -> _Column:
     """Cells not matching ``grammar`` are bad (reason ``key``); the rest are cast."""
     bad = _bad_mask(pc.match_substring_regex(values, grammar))
     indices, total = mask_hits(bad, cap)
     result = _Column(None, values, [(i, key) for i in indices], total)
-    return _finish(result, _null_where(bad, values), target, check, cap)
+    good = _null_where(bad, values)
+    return _finish(result, good, target, check, cap, cast=cast, cast_key=cast_key)
 
 
 # --- per type -----------------------------------------------------------------------
@@ -305,28 +316,26 @@ def _convert_datetime(strings: Any, spec: FieldSpec, target: pa.DataType, cap: i
     values = pc.replace_substring_regex(
         values, r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ])([0-9]):", r"\10\2:"
     )
-    bad = _bad_mask(pc.match_substring_regex(values, _DATETIME))
-    indices, total = mask_hits(bad, cap)
-    result = _Column(None, values, [(i, "datetime") for i in indices], total)
-    good = _null_where(bad, values)
-    zoned = pc.fill_null(pc.match_substring_regex(good, _HAS_ZONE), False)
-    try:
+
+    def cast(good: Any) -> Any:
+        """Times with an offset cast as they are; the others are Beijing time."""
+        zoned = pc.fill_null(pc.match_substring_regex(good, _HAS_ZONE), False)
         if pc.any(zoned).as_py():
             naive = _assume_local(pc.cast(_null_where(zoned, good), naive_type))
             aware = pc.cast(_null_where(pc.invert(zoned), good), target)
-            converted = pc.if_else(zoned, aware, naive)
-        else:
-            converted = _assume_local(pc.cast(good, naive_type))
-    except pa.ArrowInvalid:
-        bad_cells, count = _python_failures(good, _datetime_problem, cap)
-        if not count:
-            bad_cells = _cast_failures(good, target, cap, "datetime_invalid")
-            count = len(bad_cells)
-        result.bad = sorted(result.bad + bad_cells)[:cap]
-        result.bad_total += count
-        return result
-    result.values = converted if not total else None
-    return result
+            return pc.if_else(zoned, aware, naive)
+        return _assume_local(pc.cast(good, naive_type))
+
+    return _grammar_checked(
+        values,
+        _DATETIME,
+        "datetime",
+        target,
+        _datetime_problem,
+        cap,
+        cast=cast,
+        cast_key="datetime_invalid",
+    )
 
 
 def _datetime_problem(text: str) -> str | None:
