@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hutong.audit.merkle import leaf_hash, mth
+from hutong.audit.merkle import leaf_hash
+from hutong.audit.merkle_reference import mth
 from hutong.audit.note import (
     Checkpoint,
     NoteError,

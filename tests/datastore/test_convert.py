@@ -12,13 +12,13 @@ import pytest
 
 from hutong.catalog.schemas import FieldSpec, FieldType
 from hutong.core.errors import Invalid, ProblemList
-from hutong.datastore import convert
 from hutong.datastore.convert import (
     KeyTracker,
     arrow_schema,
     convert_batch,
     match_columns,
 )
+from hutong.datastore.convert import columns as convert_columns
 from hutong.datastore.readers import RawBatch, open_source
 
 UTC = dt.UTC
@@ -152,7 +152,7 @@ def test_datetimes_are_utc_with_naive_times_in_beijing_time() -> None:
 def test_without_a_time_zone_database_beijing_is_utc_plus_8(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(convert, "LOCAL_TIMEZONE", "Nowhere/Unknown_Zone")
+    monkeypatch.setattr(convert_columns, "LOCAL_TIMEZONE", "Nowhere/Unknown_Zone")
     assert converted(spec("at", "datetime"), ["2024-05-01 08:30"]) == [
         dt.datetime(2024, 5, 1, 0, 30, tzinfo=UTC)
     ]

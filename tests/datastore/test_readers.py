@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from hutong.core.errors import Invalid, TooLarge
-from hutong.datastore import readers
 from hutong.datastore.readers import RawBatch, open_source
+from hutong.datastore.readers import csv as csv_reader
 
 # --- factories ----------------------------------------------------------------------
 
@@ -182,7 +182,7 @@ def test_ragged_row_is_named_with_row_line_and_counts(tmp_path: Path) -> None:
 def test_ragged_rows_after_many_good_batches_are_all_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 16 * 1024)  # many pyarrow blocks
+    monkeypatch.setattr(csv_reader, "CSV_BLOCK_BYTES", 16 * 1024)  # many pyarrow blocks
     lines = [f"{i},x" for i in range(1, 50_001)]
     lines[30_000] = "30001,x,extra"
     lines[45_000] = "45001"

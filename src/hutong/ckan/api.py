@@ -18,7 +18,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from hutong.ckan import service
-from hutong.ckan.envelope import BadRequest, bad_request, ok
+from hutong.ckan.envelope import bad_request, ok
+from hutong.ckan.parameters import (
+    Params,
+    param_bool,
+    param_int,
+    param_json,
+    param_required,
+    param_str,
+    param_strings,
+)
 from hutong.core.deps import PUBLIC, AppSettings, DbSession, requires
 from hutong.core.errors import Invalid, NotFound
 from hutong.core.security import Actor
@@ -33,51 +42,9 @@ DATASTORE_LIMIT_DEFAULT = 100
 DATASTORE_LIMIT_MAX = 32000
 ORG_LIST_MAX = 1000
 ORG_LIST_ALL_FIELDS_DEFAULT = 25
-MAX_PARAM_CHARS = 4000
-
-_TRUE = {"true", "1", "yes", "on", "t"}
-_FALSE = {"false", "0", "no", "off", "f", ""}
 
 # action name -> route function, for help_show
 ACTIONS: dict[str, Callable[..., Any]] = {}
-
-
-async def action_params(request: Request) -> dict[str, Any]:
-    """The action's parameters: the query string, then a JSON object or form body on POST.
-
-    Raises BadRequest (CKAN's 400) for a body that is not a JSON object.
-    """
-    params: dict[str, Any] = {}
-    for key in request.query_params:
-        values = request.query_params.getlist(key)
-        params[key] = values[0] if len(values) == 1 else values
-    if request.method != "POST":
-        return params
-    ctype = request.headers.get("content-type", "").lower()
-    if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
-        for key in form:
-            values = [v for v in form.getlist(key) if isinstance(v, str)]
-            if values:
-                params[key] = values[0] if len(values) == 1 else values
-        return params
-    body = await request.body()
-    if not body.strip():
-        return params
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise BadRequest(f"JSON Error: {exc}") from None
-    if not isinstance(data, dict):
-        raise BadRequest(
-            f"Bad request data: Request data JSON decoded to {data!r} but it needs to be a "
-            "dictionary."
-        )
-    params.update(data)
-    return params
-
-
-Params = Annotated[dict[str, Any], Depends(action_params)]
 
 
 def _action(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -88,106 +55,13 @@ def _action(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
-# --------------------------------------------------------------------------- parameters
-
-
-def _scalar(params: dict[str, Any], name: str) -> Any:
-    value = params.get(name)
-    if isinstance(value, list) and all(not isinstance(v, list | dict) for v in value):
-        value = value[-1] if value else None
-    return value
-
-
-def _int(
-    params: dict[str, Any],
-    name: str,
-    *,
-    default: int | None,
-    minimum: int = 0,
-    maximum: int | None = None,
-) -> int | None:
-    value = _scalar(params, name)
-    if value is None or value == "":
-        return default
-    bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
-    message = f"{name} must be a whole number {bounds}"
-    if isinstance(value, bool):
-        raise Invalid(message, field=name, value=value)
-    try:
-        number = value if isinstance(value, int) else int(str(value).strip())
-    except ValueError:
-        raise Invalid(message, field=name, value=value) from None
-    if number < minimum or (maximum is not None and number > maximum):
-        raise Invalid(message, field=name, value=value)
-    return number
-
-
-def _bool(params: dict[str, Any], name: str, *, default: bool) -> bool:
-    value = _scalar(params, name)
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise Invalid(f"{name} must be true or false", field=name, value=value)
-
-
-def _str(params: dict[str, Any], name: str, *, default: str = "") -> str:
-    value = _scalar(params, name)
-    if value is None:
-        return default
-    if isinstance(value, list | dict):
-        raise Invalid(f"{name} must be a string", field=name)
-    text = str(value)
-    if len(text) > MAX_PARAM_CHARS:
-        raise Invalid(f"{name} is longer than {MAX_PARAM_CHARS} characters", field=name)
-    return text
-
-
-def _required(params: dict[str, Any], name: str) -> str:
-    value = _str(params, name).strip()
-    if not value:
-        raise Invalid("Missing value", field=name)
-    return value
-
-
-def _json(params: dict[str, Any], name: str) -> Any:
-    value = params.get(name)
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise Invalid(f"{name} is not valid JSON", field=name, value=value) from None
-    return value
-
-
-def _string_list(params: dict[str, Any], name: str, *, json_text: bool) -> list[str] | None:
-    """A list of strings given as a JSON list, a real list, or (``json_text`` off) commas."""
-    value = params.get(name)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if json_text or text.startswith("["):
-            value = _json(params, name)
-        else:
-            return [v.strip() for v in text.replace(" ", ",").split(",") if v.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise Invalid(f"{name} must be a JSON list of strings", field=name, value=value)
-    return value
-
-
 # --------------------------------------------------------------------------- actions
 
 
 @_action("help_show")
 def help_show(request: Request, params: Params, _a: Public) -> JSONResponse:
     """Return the help string of an action: ``name``."""
-    name = _required(params, "name")
+    name = param_required(params, "name")
     fn = ACTIONS.get(name)
     if fn is None:
         raise NotFound(f"action '{name}' is not provided by this node", field="name")
@@ -205,8 +79,8 @@ def status_show(
 @_action("package_list")
 def package_list(request: Request, params: Params, session: DbSession, _a: Public) -> JSONResponse:
     """Return dataset names, by name. ``limit`` and ``offset`` page the list."""
-    limit = _int(params, "limit", default=None)
-    offset = _int(params, "offset", default=0) or 0
+    limit = param_int(params, "limit", default=None)
+    offset = param_int(params, "offset", default=0) or 0
     return ok(request, service.package_list(session=session, offset=offset, limit=limit))
 
 
@@ -225,18 +99,18 @@ def package_search(
     """
     rows_max = settings.page_size_max
     facet_fields: list[str] = []
-    if _bool(params, "facet", default=True):
-        facet_fields = _string_list(params, "facet.field", json_text=True) or []
-    fl = _str(params, "fl").strip()
+    if param_bool(params, "facet", default=True):
+        facet_fields = param_strings(params, "facet.field", json_text=True) or []
+    fl = param_str(params, "fl").strip()
     query = service.PackageSearch(
-        q=_str(params, "q"),
-        fq=_str(params, "fq"),
-        rows=_int(params, "rows", default=SEARCH_ROWS_DEFAULT, maximum=rows_max) or 0,
-        start=_int(params, "start", default=0) or 0,
-        sort=_str(params, "sort").strip() or service.DEFAULT_SORT,
+        q=param_str(params, "q"),
+        fq=param_str(params, "fq"),
+        rows=param_int(params, "rows", default=SEARCH_ROWS_DEFAULT, maximum=rows_max) or 0,
+        start=param_int(params, "start", default=0) or 0,
+        sort=param_str(params, "sort").strip() or service.DEFAULT_SORT,
         facet_fields=facet_fields,
-        facet_limit=_int(params, "facet.limit", default=50, minimum=-1) or 0,
-        facet_mincount=_int(params, "facet.mincount", default=1) or 0,
+        facet_limit=param_int(params, "facet.limit", default=50, minimum=-1) or 0,
+        facet_mincount=param_int(params, "facet.mincount", default=1) or 0,
         fl=None if fl in ("", "*") else [f for f in fl.replace(",", " ").split() if f],
     )
     return ok(
@@ -249,7 +123,7 @@ def package_show(
     request: Request, params: Params, session: DbSession, settings: AppSettings, _a: Public
 ) -> JSONResponse:
     """Return a dataset by ``id``: its CKAN name, its UUID, or its hutong id (node:uscc:code)."""
-    ref = _str(params, "id").strip() or _str(params, "name_or_id").strip()
+    ref = param_str(params, "id").strip() or param_str(params, "name_or_id").strip()
     if not ref:
         raise Invalid("Missing value", field="id")
     return ok(request, service.package_show(session=session, base_url=settings.base_url, ref=ref))
@@ -260,7 +134,7 @@ def resource_show(
     request: Request, params: Params, session: DbSession, settings: AppSettings, _a: Public
 ) -> JSONResponse:
     """Return a resource (one distribution of a dataset) by its CKAN ``id``."""
-    ref = _required(params, "id")
+    ref = param_required(params, "id")
     return ok(request, service.resource_show(session=session, base_url=settings.base_url, ref=ref))
 
 
@@ -273,16 +147,16 @@ def organization_list(
     ``sort`` (``title asc`` default, ``name``, ``package_count``), ``limit``, ``offset``,
     ``organizations`` (names to keep).
     """
-    all_fields = _bool(params, "all_fields", default=False)
+    all_fields = param_bool(params, "all_fields", default=False)
     default_limit = ORG_LIST_ALL_FIELDS_DEFAULT if all_fields else ORG_LIST_MAX
-    limit = _int(params, "limit", default=default_limit, maximum=ORG_LIST_MAX)
+    limit = param_int(params, "limit", default=default_limit, maximum=ORG_LIST_MAX)
     result = service.organization_list(
         session=session,
         all_fields=all_fields,
-        sort=_str(params, "sort").strip() or "title asc",
-        offset=_int(params, "offset", default=0) or 0,
+        sort=param_str(params, "sort").strip() or "title asc",
+        offset=param_int(params, "offset", default=0) or 0,
         limit=limit,
-        names=_string_list(params, "organizations", json_text=False),
+        names=param_strings(params, "organizations", json_text=False),
     )
     return ok(request, result)
 
@@ -298,8 +172,8 @@ def organization_show(
     result = service.organization_show(
         session=session,
         base_url=settings.base_url,
-        ref=_required(params, "id"),
-        include_datasets=_bool(params, "include_datasets", default=False),
+        ref=param_required(params, "id"),
+        include_datasets=param_bool(params, "include_datasets", default=False),
         rows_max=settings.page_size_max,
     )
     return ok(request, result)
@@ -308,7 +182,7 @@ def organization_show(
 @_action("group_list")
 def group_list(request: Request, params: Params, session: DbSession, _a: Public) -> JSONResponse:
     """Return the base catalogs (基础库) as group names, or dicts with ``all_fields=true``."""
-    all_fields = _bool(params, "all_fields", default=False)
+    all_fields = param_bool(params, "all_fields", default=False)
     return ok(request, service.group_list(session=session, all_fields=all_fields))
 
 
@@ -320,15 +194,15 @@ def group_show(
     result = service.group_show(
         session=session,
         base_url=settings.base_url,
-        ref=_required(params, "id"),
-        include_datasets=_bool(params, "include_datasets", default=False),
+        ref=param_required(params, "id"),
+        include_datasets=param_bool(params, "include_datasets", default=False),
         rows_max=settings.page_size_max,
     )
     return ok(request, result)
 
 
 def _filters(params: dict[str, Any]) -> dict[str, Any] | None:
-    value = _json(params, "filters")
+    value = param_json(params, "filters")
     if value is None or value == {}:
         return None
     message = "filters must be a JSON object of field -> value or list of values"
@@ -346,7 +220,7 @@ def _sort(params: dict[str, Any]) -> str | None:
     value = params.get("sort")
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return ", ".join(v.strip() for v in value if v.strip()) or None
-    return _str(params, "sort").strip() or None
+    return param_str(params, "sort").strip() or None
 
 
 def _links(
@@ -382,21 +256,23 @@ def datastore_search(
     q = params.get("q")
     if q not in (None, "", {}):
         raise Invalid("full-text search (q) is not supported; use filters", field="q")
-    records_format = _str(params, "records_format", default="objects")
+    records_format = param_str(params, "records_format", default="objects")
     if records_format not in ("objects", "lists"):
         raise Invalid("records_format must be objects or lists", field="records_format")
-    resource_id = _str(params, "resource_id").strip() or _str(params, "id").strip()
+    resource_id = param_str(params, "resource_id").strip() or param_str(params, "id").strip()
     if not resource_id:
         raise Invalid("Missing value", field="resource_id")
     query = service.DatastoreSearch(
         resource_id=resource_id,
         filters=_filters(params),
-        offset=_int(params, "offset", default=0) or 0,
-        limit=_int(params, "limit", default=DATASTORE_LIMIT_DEFAULT, maximum=DATASTORE_LIMIT_MAX)
+        offset=param_int(params, "offset", default=0) or 0,
+        limit=param_int(
+            params, "limit", default=DATASTORE_LIMIT_DEFAULT, maximum=DATASTORE_LIMIT_MAX
+        )
         or 0,
         sort=_sort(params),
-        fields=_string_list(params, "fields", json_text=False),
-        include_total=_bool(params, "include_total", default=True),
+        fields=param_strings(params, "fields", json_text=False),
+        include_total=param_bool(params, "include_total", default=True),
         records_format=records_format,
     )
     result = service.datastore_search(session=session, query=query)

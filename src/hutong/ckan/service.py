@@ -1,7 +1,8 @@
 """CKAN Action API logic over the catalog: search, shows, lists and the datastore.
 
 The catalog service owns resources; this module only reads them. ``hutong.ckan.search``
-turns CKAN's query language into SQL, ``hutong.ckan.mapping`` turns results into CKAN dicts.
+turns CKAN's query language into SQL, ``hutong.ckan.faceting`` counts facets and
+``hutong.ckan.mapping`` turns results into CKAN dicts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from hutong import __version__
 from hutong.catalog import service as catalog_service
 from hutong.catalog.models import Resource
 from hutong.catalog.schemas import BaseCatalog, OpenType, OrganizationRead, ResourceRead
-from hutong.ckan import mapping, search
+from hutong.ckan import faceting, mapping, search
 from hutong.ckan.query import QuerySyntaxError, parse_sort
 from hutong.core.errors import Forbidden, Invalid, NotFound
 from hutong.datastore import service as datastore_service
@@ -136,7 +137,7 @@ def package_search(*, session: Session, base_url: str, query: PackageSearch) -> 
         results = _packages(session, stmt.limit(query.rows), base_url)
     if query.fl is not None:
         results = [{k: r[k] for k in query.fl if k in r} for r in results]
-    facets, search_facets = search.facets(
+    facets, search_facets = faceting.facets(
         session, cond, query.facet_fields, limit=query.facet_limit, mincount=query.facet_mincount
     )
     return {
