@@ -84,6 +84,12 @@ def check_base_url(value: str) -> str:
         )
     if not url.host:
         raise Invalid("the base URL has no host", field="base_url")
+    try:
+        port = url.port
+    except (httpx.InvalidURL, ValueError):
+        port = -1
+    if port is not None and not 0 < port < 65536:
+        raise Invalid("the base URL's port must be 1 to 65535", field="base_url")
     if url.userinfo:
         raise Invalid(
             "credentials in the base URL are refused: register them as the auth header, "
@@ -226,6 +232,7 @@ def register(
             "table; a provider API serves a resource that is not hosted",
             field="resource",
         )
+    base_url = check_base_url(data.base_url)
     if _endpoint_of(session, resource.id) is not None:
         raise Conflict(
             f"resource {resource.id} already has an API endpoint: change it instead",
@@ -236,7 +243,7 @@ def register(
         id=str(uuid.uuid4()),
         resource_id=resource.id,
         provider_org_id=resource.provider_id,
-        base_url=check_base_url(data.base_url),
+        base_url=base_url,
         timeout_seconds=data.timeout_seconds,
         key_fields=_check_key_fields(resource, data.key_fields),
         enabled=True,

@@ -98,6 +98,9 @@ class UpstreamTimeout(HutongError):
     type_slug = "upstream-timeout"
     title = "Gateway timeout"
 
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, extra={"reason": "upstream_timeout"})
+
 
 class UpstreamUnavailable(HutongError):
     """503: the gateway does not call the provider's API now (circuit open, or disabled)."""
