@@ -381,7 +381,7 @@ def test_refusals_by_the_upstream_do_not_open_the_circuit(world):
         problem_of(world.get(f"records/{rid(1)}"), 502, "upstream_refused")
 
 
-def test_auth_header_is_sent_stored_sealed_and_never_shown_or_logged(world, db, caplog):
+def test_auth_header_is_sent_stored_sealed_and_never_shown_or_logged(world, db, caplog, capfd):
     caplog.set_level(logging.DEBUG)
     created = world.register(
         "auth", auth_header=API_KEY_HEADER, auth_header_value=API_KEY, timeout_seconds=2
@@ -401,6 +401,7 @@ def test_auth_header_is_sent_stored_sealed_and_never_shown_or_logged(world, db, 
         payloads = b"".join(p for p in s.scalars(select(AuditEntry.payload)) if p)
     assert API_KEY.encode() not in payloads
     assert API_KEY not in caplog.text
+    assert API_KEY not in capfd.readouterr().err  # the JSON request log lines
     assert rid(3) not in caplog.text  # the query string is not logged by the HTTP client
     # a wrong value: the provider refuses, and the gateway says so
     world.client.patch(
