@@ -20,7 +20,9 @@ import pytest
 from sqlalchemy import select
 
 from hutong.audit.models import AuditEntry
+from hutong.catalog.schemas import FieldSpec
 from hutong.core.security import Role
+from hutong.gateway.service.upstream import typed_value
 from hutong.privacy.masking import mask
 from hutong.upstream.models import UpstreamEndpoint
 from tests.factories import make_app_key, make_org, make_resource, make_user
@@ -408,3 +410,49 @@ def test_auth_header_is_sent_stored_sealed_and_never_shown_or_logged(world, db, 
         world.endpoint_url, json={"auth_header_value": "wrong"}, headers=world.steward
     )
     problem_of(world.get(f"records/{rid(3)}"), 502, "upstream_refused")
+
+
+# value checks -----------------------------------------------------------------------
+
+TYPED = [
+    ("string", "张三", "张三"),
+    ("string", 12, ValueError),
+    ("integer", 3, 3),
+    ("integer", True, ValueError),
+    ("integer", 3.0, ValueError),
+    ("integer", "3", ValueError),
+    ("integer", 2**63, ValueError),
+    ("decimal", "1234.50", "1234.5"),
+    ("decimal", 0.1, "0.1"),
+    ("decimal", "1e999999999", ValueError),
+    ("decimal", "NaN", ValueError),
+    ("decimal", "Infinity", ValueError),
+    ("decimal", "abc", ValueError),
+    ("decimal", False, ValueError),
+    ("boolean", True, True),
+    ("boolean", "true", ValueError),
+    ("date", "2024-02-29", "2024-02-29"),
+    ("date", "2023-02-29", ValueError),
+    ("date", 20240229, ValueError),
+    ("datetime", "2024-05-01T08:30:00", "2024-05-01T00:30:00+00:00"),  # Beijing time
+    ("datetime", "2024-05-01T00:30:00Z", "2024-05-01T00:30:00+00:00"),
+    ("datetime", "yesterday", ValueError),
+    ("string", None, None),
+]
+
+
+@pytest.mark.parametrize(("kind", "value", "expected"), TYPED)
+def test_upstream_values_are_checked_against_the_field_type(kind, value, expected):
+    spec = FieldSpec(name="f", label="f", type=kind)
+    if expected is ValueError:
+        with pytest.raises(ValueError):
+            typed_value(spec, value)
+    else:
+        assert typed_value(spec, value) == expected
+
+
+def test_a_string_longer_than_its_declared_length_is_refused():
+    spec = FieldSpec(name="f", label="f", length=4)
+    assert typed_value(spec, "abcd") == "abcd"
+    with pytest.raises(ValueError):
+        typed_value(spec, "abcde")

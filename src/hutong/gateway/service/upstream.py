@@ -71,6 +71,7 @@ for _name in ("httpx", "httpcore"):
 
 RECORDS_PATH = "/records"
 INT64 = 2**63
+DECIMAL_DIGITS = 38  # the precision hosted decimals have (Arrow decimal128)
 
 
 class UpstreamError(HutongError):
@@ -379,8 +380,12 @@ def typed_value(spec: FieldSpec, value: Any) -> Any:
     if kind == FieldType.decimal:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ValueError
-        number = decimal.Decimal(str(value))  # InvalidOperation is a ValueError
-        if not number.is_finite():
+        try:
+            number = decimal.Decimal(str(value))
+        except decimal.InvalidOperation:
+            raise ValueError from None
+        # finite and of a sane size: "1e999999999" would print a billion digits
+        if not number.is_finite() or not -DECIMAL_DIGITS <= number.adjusted() < DECIMAL_DIGITS:
             raise ValueError
         return format(number.normalize(), "f")
     if kind == FieldType.boolean:
