@@ -90,7 +90,7 @@ def settings(settings):
     return settings.model_copy(
         update={
             "upstream_breaker_failures": BREAKER_FAILURES,
-            "upstream_breaker_reset_seconds": 1.0,
+            "upstream_breaker_reset_seconds": 3.0,  # long enough for a loaded machine
             "upstream_max_body_bytes": MAX_BODY,
             "upstream_timeout_max_seconds": 5.0,
         }
