@@ -44,6 +44,7 @@ from hutong.gateway.service.schemas import (
     VerifyAnswer,
     VerifyRequest,
 )
+from hutong.gateway.service.upstream_client import UpstreamCaller
 from hutong.identity import service as identity_service
 from hutong.sharing.schemas import CallType
 
@@ -85,14 +86,14 @@ def _limits(request: Request) -> quota.GatewayLimits:
     return limits  # type: ignore[no-any-return]
 
 
-def _upstream(request: Request) -> upstream.UpstreamCaller:
+def _upstream(request: Request) -> UpstreamCaller:
     """This process's client and circuit breakers for provider APIs (one per app)."""
     state = request.app.state
     with _limits_lock:
         caller = getattr(state, "upstream_caller", None)
         if caller is None:
             settings = state.settings
-            caller = upstream.UpstreamCaller(
+            caller = UpstreamCaller(
                 keys_dir=settings.keys_dir,
                 timeout_default=settings.upstream_timeout_seconds,
                 timeout_max=settings.upstream_timeout_max_seconds,
