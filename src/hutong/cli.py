@@ -441,3 +441,8 @@ def sharing_revoke(
     except HutongError as exc:
         _fail(exc)
     console.print(f"revoked grant {g.id}")
+
+
+from hutong.upstream.cli import upstream_app  # noqa: E402
+
+app.add_typer(upstream_app, name="upstream")

@@ -5,6 +5,7 @@ from hutong.catalog import models as catalog_models
 from hutong.datastore import models as datastore_models
 from hutong.identity import models as identity_models
 from hutong.sharing import models as sharing_models
+from hutong.upstream import models as upstream_models
 
 __all__ = [
     "audit_models",
@@ -12,4 +13,5 @@ __all__ = [
     "datastore_models",
     "identity_models",
     "sharing_models",
+    "upstream_models",
 ]

@@ -70,6 +70,23 @@ class Settings(BaseSettings):
         description="Bulk snapshots of at most this many rows list their data subjects in the "
         "audit entry; larger ones record fields, batches and row count only",
     )
+    upstream_timeout_seconds: float = Field(
+        default=5.0,
+        description="Timeout of a call to a provider's API when its registration names none",
+    )
+    upstream_timeout_max_seconds: float = Field(
+        default=10.0, description="Longest timeout of a call to a provider's API (caps each one)"
+    )
+    upstream_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        description="Largest answer read from a provider's API (larger: 502, stopped while read)",
+    )
+    upstream_breaker_failures: int = Field(
+        default=5, description="Failed calls in a row that open a provider API's circuit breaker"
+    )
+    upstream_breaker_reset_seconds: float = Field(
+        default=30.0, description="Seconds an open circuit breaker waits before a trial call"
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -35,6 +35,7 @@ from hutong.core.security import Actor, Role
 from hutong.datastore import stream
 from hutong.gateway import quota
 from hutong.gateway import service as gateway
+from hutong.gateway.service import upstream
 from hutong.gateway.service.access import SCENARIO_ID_MAX
 from hutong.gateway.service.records import LOCAL_OFFSET, Answer
 from hutong.gateway.service.schemas import (
@@ -43,6 +44,7 @@ from hutong.gateway.service.schemas import (
     VerifyAnswer,
     VerifyRequest,
 )
+from hutong.gateway.service.upstream_client import UpstreamCaller
 from hutong.identity import service as identity_service
 from hutong.sharing.schemas import CallType
 
@@ -82,6 +84,29 @@ def _limits(request: Request) -> quota.GatewayLimits:
             )
             state.gateway_limits = limits
     return limits  # type: ignore[no-any-return]
+
+
+def _upstream(request: Request) -> UpstreamCaller:
+    """This process's client and circuit breakers for provider APIs (one per app)."""
+    state = request.app.state
+    with _limits_lock:
+        caller = getattr(state, "upstream_caller", None)
+        if caller is None:
+            settings = state.settings
+            caller = UpstreamCaller(
+                keys_dir=settings.keys_dir,
+                timeout_default=settings.upstream_timeout_seconds,
+                timeout_max=settings.upstream_timeout_max_seconds,
+                max_body_bytes=settings.upstream_max_body_bytes,
+                breaker_failures=settings.upstream_breaker_failures,
+                breaker_reset_seconds=settings.upstream_breaker_reset_seconds,
+            )
+            state.upstream_caller = caller
+    return caller  # type: ignore[no-any-return]
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
 
 
 def _field_list(fields: str | None) -> list[str] | None:
@@ -193,10 +218,13 @@ class _Call:
                     detail["field"] = exc.field[:100]
                 if self.resource_id is None:
                     detail["resource_ref"] = self.resource_ref[:140]
-                self._write(outcome="denied", answer=None, detail=detail)
-                if isinstance(exc, quota.RateLimited):
+                # 5xx: the provider's API failed (upstream.py), not a refusal of the caller
+                outcome = "error" if exc.status >= 500 else "denied"
+                self._write(outcome=outcome, answer=None, detail=detail)
+                retry_after = exc.extra.get("retry_after")
+                if retry_after is not None:  # 429 (quota, rate) and 503 (circuit open)
                     response = problem_response(exc.to_problem(self.request.url.path), exc.status)
-                    response.headers["Retry-After"] = str(exc.retry_after)
+                    response.headers["Retry-After"] = str(retry_after)
                     return response
                 raise
             self._write(outcome="ok", answer=answer, detail=answer.detail)
@@ -239,6 +267,18 @@ def query(
             raise Invalid(
                 f"offset must be >= 0 and limit 1 to {settings.page_size_max}", field="limit"
             )
+        if auth.upstream is not None:
+            return upstream.query(
+                caller=_upstream(request),
+                auth=auth,
+                fields=gateway.granted_fields(auth, _field_list(fields)),
+                filters=filters,
+                offset=offset,
+                limit=size,
+                max_values=settings.page_size_max,
+                pseudonym_key=call.pseudonym_key,
+                request_id=_request_id(request),
+            )
         return gateway.query(
             session=session,
             auth=auth,
@@ -277,6 +317,15 @@ def lookup(
     )
 
     def work(auth: gateway.Authorized) -> Answer:
+        if auth.upstream is not None:
+            return upstream.lookup(
+                caller=_upstream(request),
+                auth=auth,
+                fields=gateway.granted_fields(auth, _field_list(fields)),
+                key=key,
+                pseudonym_key=call.pseudonym_key,
+                request_id=_request_id(request),
+            )
         return gateway.lookup(
             session=session,
             auth=auth,
@@ -319,6 +368,14 @@ def verify(
     with request.app.state.db.session_scope(readonly=True) as reading:
 
         def work(auth: gateway.Authorized) -> Answer:
+            if auth.upstream is not None:
+                return upstream.verify(
+                    caller=_upstream(request),
+                    auth=auth,
+                    key=body.key,
+                    checks=body.checks,
+                    request_id=_request_id(request),
+                )
             return gateway.verify(session=reading, auth=auth, key=body.key, checks=body.checks)
 
         result = call.run(work, reading, scenario)
@@ -366,6 +423,7 @@ def bulk(
     )
 
     def work(auth: gateway.Authorized) -> Answer:
+        upstream.refuse_bulk(auth)
         if format not in stream.MEDIA_TYPES:
             raise Invalid("format must be csv, parquet or arrow", field="format")
         plan = gateway.plan_bulk(

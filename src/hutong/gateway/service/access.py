@@ -15,6 +15,8 @@ from hutong.core.security import Actor
 from hutong.datastore import service as datastore_service
 from hutong.sharing.grants import active_grant
 from hutong.sharing.schemas import CallType, Delivery
+from hutong.upstream import service as upstream_service
+from hutong.upstream.service import UpstreamTarget
 
 SCENARIO_HEADER = "X-Hutong-Scenario"
 SCENARIO_ID_MAX = 100  # the width of the audit log's scenario column
@@ -35,6 +37,7 @@ class Authorized:
     table_name: str | None
     fields: tuple[FieldSpec, ...]  # every field of the resource, in its order
     deliveries: Mapping[str, Delivery]  # the granted fields and how each is delivered
+    upstream: UpstreamTarget | None = None  # a provider-API resource: its endpoint
 
     def spec(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -101,11 +104,14 @@ def authorize(
         call_type=call_type.value,
         today=today,
     )
+    upstream = None
     if not resource.hosted:
-        raise Invalid(
-            f"resource {resource.id} is not hosted on this node: the gateway cannot serve it",
-            field="resource",
-        )
+        upstream = upstream_service.target_for(session=session, resource_id=resource.id)
+        if upstream is None:
+            raise Invalid(
+                f"resource {resource.id} is not hosted on this node: the gateway cannot serve it",
+                field="resource",
+            )
     return Authorized(
         consumer_org_id=actor.organization_id,
         scenario_id=scenario_id,
@@ -117,6 +123,7 @@ def authorize(
         table_name=resource.table_name,
         fields=tuple(datastore_service.fields_of(resource)),
         deliveries={name: _delivery(how) for name, how in grant.fields.items()},
+        upstream=upstream,
     )
 
 
