@@ -13,13 +13,15 @@ from hutong.core.types import JSONType, UTCDateTime
 
 
 class Notification(Base):
-    """An in-app message to an organization (and, if set, one of its users)."""
+    """An in-app message to an organization (and, if set, one of its users), or to a citizen."""
 
     __tablename__ = "notification"
     __table_args__ = (Index("ix_notification_org_created", "organization_id", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    organization_id: Mapped[str] = mapped_column(ForeignKey("organization.id"))
+    organization_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organization.id"), nullable=True
+    )
     user_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(300))

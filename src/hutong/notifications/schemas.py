@@ -14,7 +14,7 @@ class NotificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    organization_id: str
+    organization_id: str | None
     user_id: str | None
     kind: str
     title: str

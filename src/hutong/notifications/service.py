@@ -47,19 +47,22 @@ KIND_MAX = 64
 def notify(
     *,
     session: Session,
-    organization_id: str,
+    organization_id: str | None,
     kind: str,
     title: str,
     body: dict[str, Any],
     user_id: str | None = None,
     webhook: bool = True,
 ) -> Notification:
-    """Tell an organization something: an in-app message and, if subscribed, a signed webhook.
+    """Tell an organization (or one user, e.g. a citizen) something: an in-app message and,
+    for an organization that subscribed, a signed webhook.
 
     Everything is written in the caller's transaction; webhooks leave after it commits.
-    Raises NotFound for an unknown organization.
+    Raises NotFound for an unknown organization, Invalid when nobody is addressed.
     """
-    if session.get(Organization, organization_id) is None:
+    if organization_id is None and user_id is None:
+        raise Invalid("a notification is addressed to an organization or a user")
+    if organization_id is not None and session.get(Organization, organization_id) is None:
         raise NotFound(f"no organization '{organization_id}'", field="organization")
     now = utcnow()
     note = Notification(
@@ -72,7 +75,7 @@ def notify(
         created_at=now,
     )
     session.add(note)
-    if webhook:
+    if webhook and organization_id is not None:
         subs = session.scalars(
             select(WebhookSubscription).where(
                 WebhookSubscription.organization_id == organization_id,
@@ -110,7 +113,7 @@ def notify(
 
 def _mine(actor: Actor) -> Any:
     if not actor.organization_id:
-        raise Forbidden("notifications are addressed to organizations")
+        return (Notification.organization_id.is_(None), Notification.user_id == actor.id)
     return (
         Notification.organization_id == actor.organization_id,
         or_(Notification.user_id.is_(None), Notification.user_id == actor.id),

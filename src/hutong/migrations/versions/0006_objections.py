@@ -52,7 +52,7 @@ def upgrade() -> None:
     op.create_table(
         "notification",
         sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("organization_id", sa.String(length=100), nullable=False),
+        sa.Column("organization_id", sa.String(length=100), nullable=True),
         sa.Column("user_id", sa.String(length=36), nullable=True),
         sa.Column("kind", sa.String(length=64), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
