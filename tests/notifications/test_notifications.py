@@ -235,7 +235,7 @@ def test_the_background_sender_delivers_after_commit(db, settings):
 
     from hutong.app import create_app
 
-    settings.webhook_sender_interval_seconds = 60  # woken by the commit, not by the poll
+    settings.webhook_sender_interval_seconds = 600  # woken by the commit, not by the poll
     org = make_org(db)
     with Receiver(public_key_b64=public_key(db)) as receiver:
         subscribe(db, org, receiver.url + "/bg")

@@ -64,7 +64,12 @@ def _plain(value: object) -> object:
 
 
 def file_objection(
-    *, session: Session, actor: Actor, settings: Settings, data: ObjectionCreate
+    *,
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    data: ObjectionCreate,
+    now: dt.datetime | None = None,
 ) -> ObjectionRead:
     """File an objection about one record; it is accepted and flagged at once.
 
@@ -94,7 +99,7 @@ def file_objection(
     if resource.hosted and record is None:
         raise NotFound("no record with this key", field="record_key")
     key = history.key_text(resource, record) if record is not None else data.record_key
-    now = utcnow()
+    now = now or utcnow()
     if citizen is not None and not is_org:
         if citizen not in recipients.record_subject_keys(resource, record, secret=secret):
             # the same answer as for a missing record: a citizen cannot probe others' records
