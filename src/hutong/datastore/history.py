@@ -98,7 +98,8 @@ def coerce(spec: FieldSpec, value: Any, *, field: str | None = None) -> Any:
         raise wrong from None
 
 
-def _json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A stored value as JSON gives it (dates ISO, decimals as text)."""
     return datastore_service._json_value(value)
 
 
@@ -120,7 +121,7 @@ def read_record(
     row = session.execute(stmt).first()
     if row is None:
         return None
-    return {n: _json(v) for n, v in zip(names, row, strict=True)}
+    return {n: json_value(v) for n, v in zip(names, row, strict=True)}
 
 
 def correct_record(
@@ -163,7 +164,7 @@ def correct_record(
         resource_id=resource.id,
         record_key=key_text(resource, before_record),
         before={n: before_record[n] for n in typed},
-        after={n: _json(v) for n, v in typed.items()},
+        after={n: json_value(v) for n, v in typed.items()},
         objection_id=objection_id,
         actor=actor.label,
         created_at=now,

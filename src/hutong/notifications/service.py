@@ -271,16 +271,19 @@ def _claim(
 ) -> list[WebhookDelivery]:
     """Lease due deliveries so that two senders never send the same one at once."""
     free = or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now)
+    due = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now, free)
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+    )
+    # look first without the write lock: most polls find nothing to send
+    with db.session_scope(readonly=True) as session:
+        if session.scalars(due).first() is None:
+            return []
     claimed = []
     with db.session_scope() as session:
-        rows = session.scalars(
-            select(WebhookDelivery)
-            .where(
-                WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now, free
-            )
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(limit)
-        ).all()
+        rows = session.scalars(due).all()
         for row in rows:
             result = session.execute(
                 update(WebhookDelivery)

@@ -60,7 +60,7 @@ def _check_fields(resource: Resource, data: ObjectionCreate) -> tuple[list[str],
 
 
 def _plain(value: object) -> object:
-    return datastore_service._json_value(value)
+    return history.json_value(value)
 
 
 def file_objection(

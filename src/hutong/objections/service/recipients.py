@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -288,7 +287,3 @@ def request_correction_at_source(
             "values": values,
         },
     )
-
-
-def subjects_for(resource: Resource, fields: Sequence[FieldSpec]) -> list[str]:
-    return [f.name for f in fields if f.pi_category in SUBJECT_CATEGORIES]

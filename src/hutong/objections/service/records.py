@@ -12,7 +12,6 @@ from hutong.core.errors import Forbidden
 from hutong.core.keys import load_keys
 from hutong.core.security import Actor, Role
 from hutong.core.settings import Settings
-from hutong.core.workdays import CHINA_TZ, _zone
 from hutong.datastore import history
 from hutong.identity import service as identity_service
 from hutong.objections.schemas import HistoryRead, Received
@@ -54,7 +53,7 @@ def what_was_received(
     _may_audit(actor, resource)
     history.parse_key(resource, record_key)
     org = identity_service.resolve_organization(session=session, ref=organization)
-    zone = _zone(CHINA_TZ)
+    zone = dt.timezone(dt.timedelta(hours=8))  # China time: UTC+8 all year
     start = dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(dt.UTC)
     return recipients.received(
         session=session,
