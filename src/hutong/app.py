@@ -14,6 +14,7 @@ from hutong.core.database import Database
 from hutong.core.http import BodyLimitMiddleware, RequestLogMiddleware, install_error_handlers
 from hutong.core.logging import configure as configure_logging
 from hutong.core.settings import Settings, get_settings
+from hutong.notifications.sender import WebhookSender
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -24,9 +25,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.audit.start()
+        app.state.webhooks.start()
         try:
             yield
         finally:
+            app.state.webhooks.stop()
             app.state.audit.stop()
             caller = getattr(app.state, "upstream_caller", None)
             if caller is not None:
@@ -44,6 +47,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.db = database or Database(settings.resolved_database_url)
     app.state.audit = AuditRuntime(app.state.db, settings)
+    app.state.webhooks = WebhookSender(app.state.db, settings)
     install_error_handlers(app)
 
     from hutong.audit.api import router as audit_router
@@ -53,6 +57,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from hutong.dcat.api import router as dcat_router
     from hutong.gateway.api import router as gateway_router
     from hutong.identity.api import router as identity_router
+    from hutong.notifications.api import router as notifications_router
+    from hutong.objections.api import router as objections_router
     from hutong.sharing.api import router as sharing_router
     from hutong.upstream.api import router as upstream_router
     from hutong.web.ops import router as ops_router
@@ -65,6 +71,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(audit_router, prefix="/api/v1")
     app.include_router(sharing_router, prefix="/api/v1")
     app.include_router(upstream_router, prefix="/api/v1")
+    app.include_router(objections_router, prefix="/api/v1")
+    app.include_router(notifications_router, prefix="/api/v1")
     app.include_router(gateway_router, prefix="/gateway/v1")
     app.include_router(ckan_router, prefix="/api/3/action")
     # CKAN serves the action API unversioned too, and ckanapi calls that path by default

@@ -88,6 +88,46 @@ class Settings(BaseSettings):
         default=30.0, description="Seconds an open circuit breaker waits before a trial call"
     )
 
+    webhook_timeout_seconds: float = Field(
+        default=10.0, description="Longest wait for a webhook receiver to answer"
+    )
+    webhook_max_attempts: int = Field(
+        default=8, description="Attempts to deliver a webhook before it is marked failed"
+    )
+    webhook_backoff_seconds: float = Field(
+        default=30.0, description="Wait before the second attempt; doubles after each failure"
+    )
+    webhook_backoff_max_seconds: float = Field(
+        default=3600.0, description="Longest wait between two attempts of a webhook"
+    )
+    webhook_sender_interval_seconds: float = Field(
+        default=5.0,
+        description="Seconds between outbox polls of the web process's webhook sender (0: off)",
+    )
+    objection_verify_days: int = Field(
+        default=5, description="Working days for a provider to verify an objection"
+    )
+    objection_verify_days_extended: int = Field(
+        default=10, description="Working days to verify an objection after an approved extension"
+    )
+    objection_operator_days: int = Field(
+        default=2, description="Working days for the operator to act on an escalated objection"
+    )
+    objection_appeal_days: int = Field(
+        default=15, description="Working days a filer has to appeal a rejection to the operator"
+    )
+    objection_recipient_window_days: int = Field(
+        default=365,
+        description="A correction reaches organizations that received the record this many "
+        "days before it",
+    )
+    objection_evidence_max_bytes: int = Field(
+        default=10 * 1024 * 1024, description="Largest evidence file of an objection"
+    )
+    objection_evidence_max_files: int = Field(
+        default=10, description="Most evidence files per objection"
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -46,6 +46,7 @@ from hutong.gateway.service.schemas import (
 )
 from hutong.gateway.service.upstream_client import UpstreamCaller
 from hutong.identity import service as identity_service
+from hutong.objections import flags
 from hutong.sharing.schemas import CallType
 
 router = APIRouter(tags=["gateway"])
@@ -195,10 +196,22 @@ class _Call:
                     fields=answer.fields if answer else [],
                     records=answer.records if answer else 0,
                     subjects=subject_keys(answer.subjects, secret=self.secret) if answer else [],
-                    detail=detail,
+                    detail=self._with_refs(detail, answer),
                 )
             ]
         )
+
+    def _with_refs(self, detail: dict[str, Any], answer: Answer | None) -> dict[str, Any]:
+        """The detail plus keyed references of the delivered records (for corrections)."""
+        if answer is None or not answer.record_keys or self.resource_id is None:
+            return detail
+        refs = sorted(
+            {
+                flags.record_ref(secret=self.secret, resource_id=self.resource_id, record_key=k)
+                for k in answer.record_keys
+            }
+        )
+        return {**detail, "record_refs": refs}
 
     def run(
         self,

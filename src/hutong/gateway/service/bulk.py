@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
@@ -39,6 +40,7 @@ from hutong.datastore.convert import TIMESTAMP_UTC, arrow_type
 from hutong.datastore.models import IngestBatch
 from hutong.gateway.service.access import Authorized
 from hutong.gateway.service.deliver import ColumnPlan, deliver_batch, delivered_schema
+from hutong.objections import flags
 
 CHUNK_BYTES = 16 << 20  # target size of one SQLite chunk's text
 MIN_CHUNK_ROWS = 1024
@@ -60,6 +62,8 @@ class BulkPlan:
     through: dt.datetime | None  # when the newest load in the snapshot was made
     rows: int
     subjects: list[str] | None  # raw identifiers (None: too many rows to list)
+
+    key_fields: tuple[FieldSpec, ...] = ()  # read to flag rows under objection
 
     @property
     def schema(self) -> pa.Schema:
@@ -114,6 +118,7 @@ def plan_bulk(
         through=through,
         rows=rows,
         subjects=subjects,
+        key_fields=tuple(auth.key_fields),
     )
 
 
@@ -132,20 +137,49 @@ def stream_bulk(
     is cancelled before the transaction ends rather than whenever the garbage collector
     gets to it (the connection is unusable while a COPY is open).
     """
-    schema = plan.schema
+    delivered_schema_ = plan.schema
+    schema = delivered_schema_.append(pa.field(flags.FLAG_COLUMN, pa.string()))
     if plan.table_name is None:
         yield from stream.stream(schema, (), fmt, bom=bom)
         return
+    flagged = flags.flagged_fields(session=session, resource_id=plan.resource_id)
+    specs = [c.spec for c in plan.columns]
+    keys = [f for f in plan.key_fields if f not in specs] if flagged else []
     stored = read_batches(
         session=session,
         table_name=plan.table_name,
-        fields=[c.spec for c in plan.columns],
+        fields=specs + keys,
         first_batch=plan.first_batch,
         batch_rows=batch_rows,
     )
+    names = {c.spec.name for c in plan.columns}
+
+    def deliver(batch: pa.RecordBatch) -> pa.RecordBatch:
+        out = deliver_batch(batch, plan.columns, delivered_schema_, key=pseudonym_key)
+        column = _flag_column(batch, plan.key_fields, flagged, names)
+        return pa.RecordBatch.from_arrays([*out.columns, column], schema=schema)
+
     with closing(stored):
-        delivered = (deliver_batch(b, plan.columns, schema, key=pseudonym_key) for b in stored)
-        yield from stream.stream(schema, delivered, fmt, bom=bom)
+        yield from stream.stream(schema, (deliver(b) for b in stored), fmt, bom=bom)
+
+
+def _flag_column(
+    batch: pa.RecordBatch,
+    key_fields: Sequence[FieldSpec],
+    flagged: dict[str, set[str]],
+    delivered: set[str],
+) -> pa.Array:
+    """Per row, the delivered fields under an open objection, comma-joined (else null)."""
+    wanted = {k: sorted(v & delivered) for k, v in flagged.items() if v & delivered}
+    if not wanted or not key_fields:
+        return pa.nulls(batch.num_rows, pa.string())
+    parts = [pc.cast(batch.column(f.name), pa.string()) for f in key_fields]
+    keys = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, ",")
+    hits = pc.is_in(keys, value_set=pa.array(sorted(wanted), pa.string()))
+    values: list[str | None] = [None] * batch.num_rows
+    for i in pc.indices_nonzero(pc.fill_null(hits, False)).to_pylist():
+        values[i] = ",".join(wanted[keys[i].as_py()])
+    return pa.array(values, pa.string())
 
 
 # reading -----------------------------------------------------------------------------

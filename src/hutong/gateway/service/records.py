@@ -18,6 +18,7 @@ from hutong.gateway.service.access import Authorized, require_granted
 from hutong.gateway.service.deliver import category_of, deliver_value
 from hutong.gateway.service.schemas import (
     DeliveredField,
+    FieldFlag,
     GatewayPage,
     GatewayRecord,
     Operator,
@@ -25,6 +26,7 @@ from hutong.gateway.service.schemas import (
     Scalar,
     VerifyAnswer,
 )
+from hutong.objections import flags
 from hutong.privacy import masking
 
 LOCAL_OFFSET = dt.timezone(dt.timedelta(hours=8))  # a time without offset is Beijing time
@@ -47,6 +49,7 @@ class Answer:
     records: int
     subjects: list[str] = field(default_factory=list)  # raw identifiers: hash before logging
     detail: dict[str, Any] = field(default_factory=dict)
+    record_keys: list[str] = field(default_factory=list)  # raw keys: hash before logging
 
 
 def delivered_fields(auth: Authorized, specs: Sequence[FieldSpec]) -> list[DeliveredField]:
@@ -77,9 +80,41 @@ def _subjects(auth: Authorized, records: Sequence[Mapping[str, Any]]) -> list[st
 
 
 def _read_fields(auth: Authorized, specs: Sequence[FieldSpec]) -> list[str]:
-    """The delivered fields plus the subject fields (read for the audit, not delivered)."""
+    """The delivered fields plus the subject and key fields (read for the audit and the
+    objection flags, not delivered)."""
     names = [f.name for f in specs]
-    return names + [f.name for f in auth.subject_fields if f.name not in names]
+    extra = [*auth.subject_fields, *auth.key_fields]
+    return names + list(dict.fromkeys(f.name for f in extra if f.name not in names))
+
+
+def _record_keys(auth: Authorized, records: Sequence[Mapping[str, Any]]) -> list[str]:
+    names = [f.name for f in auth.key_fields]
+    return [",".join(str(r[n]) for n in names) for r in records] if names else []
+
+
+def _flags(
+    session: Session,
+    auth: Authorized,
+    keys: Sequence[str],
+    delivered: Sequence[str],
+    *,
+    indexed: bool,
+) -> list[FieldFlag]:
+    """异议标注 of the delivered fields of these records (by position in a page)."""
+    found = flags.open_flags(session=session, resource_id=auth.resource_id, record_keys=keys)
+    if not found:
+        return []
+    return [
+        FieldFlag(
+            field=f.field,
+            objection_id=f.objection_id,
+            since=f.since,
+            record=i if indexed else None,
+        )
+        for i, key in enumerate(keys)
+        for f in found.get(key, [])
+        if f.field in delivered
+    ]
 
 
 def query(
@@ -122,6 +157,7 @@ def query(
         limit=limit,
         fields=_read_fields(auth, fields),
     )
+    found = _record_keys(auth, page.records)
     body = GatewayPage(
         resource_id=auth.resource_id,
         scenario_id=auth.scenario_id,
@@ -130,12 +166,14 @@ def query(
         total=page.total or 0,
         offset=offset,
         limit=limit,
+        flags=_flags(session, auth, found, [f.name for f in fields], indexed=True),
     )
     return Answer(
         body=body,
         fields=[f.name for f in fields],
         records=len(page.records),
         subjects=_subjects(auth, page.records),
+        record_keys=found,
     )
 
 
@@ -175,17 +213,20 @@ def lookup(
         return Answer(
             body=None, fields=[f.name for f in fields], records=0, detail={"found": False}
         )
+    keys = _record_keys(auth, page.records)
     body = GatewayRecord(
         resource_id=auth.resource_id,
         scenario_id=auth.scenario_id,
         fields=delivered_fields(auth, fields),
         record=_deliver(auth, fields, page.records[0], pseudonym_key),
+        flags=_flags(session, auth, keys, [f.name for f in fields], indexed=False),
     )
     return Answer(
         body=body,
         fields=[f.name for f in fields],
         records=1,
         subjects=_subjects(auth, page.records),
+        record_keys=keys,
     )
 
 
@@ -296,6 +337,7 @@ def verify(
         found=record is not None,
         match=record is not None and all(r == "match" for r in results.values()),
         results=results,
+        flags=_flags(session, auth, _record_keys(auth, page.records), names, indexed=False),
     )
     return Answer(
         body=body,

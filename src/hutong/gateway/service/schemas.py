@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +25,15 @@ class DeliveredField(BaseModel):
     delivery: Delivery
 
 
+class FieldFlag(BaseModel):
+    """异议标注: a delivered field under an open objection; its value may be wrong."""
+
+    field: str
+    objection_id: str
+    since: dt.datetime
+    record: int | None = None  # pages: the index of the record in ``records``
+
+
 class GatewayPage(BaseModel):
     """A page of records: only the granted fields, each delivered as the grant says."""
 
@@ -34,6 +44,7 @@ class GatewayPage(BaseModel):
     total: int
     offset: int
     limit: int
+    flags: list[FieldFlag] = Field(default_factory=list)
 
 
 class GatewayRecord(BaseModel):
@@ -43,6 +54,7 @@ class GatewayRecord(BaseModel):
     scenario_id: str
     fields: list[DeliveredField]
     record: dict[str, Any]
+    flags: list[FieldFlag] = Field(default_factory=list)
 
 
 class VerifyRequest(BaseModel):
@@ -70,3 +82,4 @@ class VerifyAnswer(BaseModel):
     found: bool
     match: bool
     results: dict[str, Outcome]
+    flags: list[FieldFlag] = Field(default_factory=list)
