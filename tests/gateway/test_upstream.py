@@ -238,7 +238,7 @@ def test_verify_compares_at_the_gateway_and_returns_no_data(world, db, settings)
         "found": True,
         "match": True,
         "results": {"name": "match", "birth_date": "match"},
-        "flags": [],  # objections concern hosted records only
+        "flags": [],  # flags are looked up for hosted records only
     }
     doc = entry(db, r)
     assert doc["action"] == "data.verify" and doc["records"] == 0
