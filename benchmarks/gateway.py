@@ -289,6 +289,20 @@ class Server:
             time.sleep(0.3)
         raise RuntimeError(f"server not ready in {START_TIMEOUT_S} s")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server and its worker processes."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if self.proc.pid in (pid, ppid):
+                total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+
     def stop(self) -> None:
         if self.proc.poll() is not None:
             return
@@ -344,9 +358,13 @@ def _wrk(wrk: str, url: str, script: Path, seconds: int) -> dict[str, float]:
     }
 
 
-def _load(wrk: str, url: str, script: Path) -> dict[str, float]:
-    _wrk(wrk, url, script, WARMUP_S)
-    return _wrk(wrk, url, script, LOAD_S)
+def _load(wrk: str, server: Server, script: Path) -> dict[str, float]:
+    """A warm-up, then the measured run; with the server's CPU time per request."""
+    _wrk(wrk, server.url, script, WARMUP_S)
+    cpu = server.cpu_seconds()
+    result = _wrk(wrk, server.url, script, LOAD_S)
+    result["cpu_ms"] = (server.cpu_seconds() - cpu) * 1000 / max(1, result["requests"])
+    return result
 
 
 class _Chunks(io.RawIOBase):
@@ -431,7 +449,7 @@ def _backend(kind: str, workdir: Path, wrk: str, hello: dict[str, float]) -> dic
         script.write_text(
             LUA.format(rows=ROWS, prefix=prefix, key=world["key"], scenario=world["scenario"])
         )
-        gateway = _load(wrk, server.url, script)
+        gateway = _load(wrk, server, script)
         bulk = max(_bulk(server.url, world) for _ in range(BULK_RUNS))
     finally:
         server.stop()
@@ -451,7 +469,7 @@ def _hello(workdir: Path, wrk: str) -> dict[str, float]:
         server.wait("/hello")
         script = workdir / "hello.lua"
         script.write_text(LUA.format(rows=0, prefix="/hello", key="-", scenario="-"))
-        return _load(wrk, server.url, script)
+        return _load(wrk, server, script)
     finally:
         server.stop()
 

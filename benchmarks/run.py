@@ -178,12 +178,14 @@ def _gateway_section(results: list[dict[str, Any]], when: str, where: str) -> li
         h, g = r["hello"], r["gateway"]
         lines.append(
             f"| {r['backend']} | bare Starlette hello world | {h['rps']:,.0f} | "
-            f"{h['p50_ms']:.1f} ms | {h['p99_ms']:.1f} ms | {h['errors']} | | | |"
+            f"{h['p50_ms']:.1f} ms | {h['p99_ms']:.1f} ms | {h['errors']} | "
+            f"{h['cpu_ms']:.2f} ms | | | |"
         )
         lines.append(
             f"| {r['backend']} | gateway lookup (authorized, masked, audited) | "
             f"{g['rps']:,.0f} | {g['p50_ms']:.1f} ms | {g['p99_ms']:.1f} ms | {g['errors']} | "
-            f"{r['ratio']:.2f}x | {_met(r['ratio'] >= gateway.GOAL_RATIO)} | "
+            f"{g['cpu_ms']:.2f} ms | {r['ratio']:.2f}x | "
+            f"{_met(r['ratio'] >= gateway.GOAL_RATIO)} | "
             f"{_met(g['p99_ms'] <= gateway.GOAL_P99_MS)} |"
         )
     lines += [

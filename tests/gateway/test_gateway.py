@@ -689,6 +689,35 @@ def test_in_flight_calls_count_toward_the_quota():
     assert q.in_flight(key) == 0
 
 
+def test_a_call_that_ends_while_the_statistics_are_read_still_counts():
+    from hutong.gateway.quota import DailyQuota, RateLimited
+
+    q = DailyQuota()
+    key = (dt.date(2024, 5, 1), "org", "res", "scn")
+    now = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
+    first = q.reserve(key, quota=1, committed=lambda: 0, now=now)
+    first.__enter__()
+
+    def stale_read() -> int:
+        # the first call's entry becomes durable and its reservation ends during this read,
+        # which still saw the statistics without it
+        first.__exit__(None, None, None)
+        return 0
+
+    with pytest.raises(RateLimited), q.reserve(key, quota=1, committed=stale_read, now=now):
+        pass
+    assert q.in_flight(key) == 0
+    # the statistics now hold the first call: still one used, the quota of one is spent
+    with pytest.raises(RateLimited), q.reserve(key, quota=1, committed=lambda: 1, now=now):
+        pass
+    with q.reserve(key, quota=2, committed=lambda: 1, now=now):
+        assert q.in_flight(key) == 1
+    # a new day starts from its own count
+    tomorrow = (dt.date(2024, 5, 2), "org", "res", "scn")
+    with q.reserve(tomorrow, quota=1, committed=lambda: 0, now=now):
+        assert q.in_flight(tomorrow) == 1
+
+
 # delivery rules --------------------------------------------------------------------
 
 

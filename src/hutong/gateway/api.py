@@ -84,6 +84,15 @@ def _limits(request: Request) -> quota.GatewayLimits:
     return limits  # type: ignore[no-any-return]
 
 
+def _node_code(request: Request, session: Session) -> str:
+    """The local node's code: fixed once the node exists, so read once per process."""
+    code = getattr(request.app.state, "gateway_node", None)
+    if code is None:
+        code = identity_service.require_node(session=session).code
+        request.app.state.gateway_node = code
+    return code  # type: ignore[no-any-return]
+
+
 def _field_list(fields: str | None) -> list[str] | None:
     return [f.strip() for f in fields.split(",") if f.strip()] if fields else None
 
@@ -139,10 +148,9 @@ class _Call:
 
         def committed() -> int:
             with db.session_scope(readonly=True) as s:
-                node = identity_service.require_node(session=s).code
                 return quota.calls_today(
                     session=s,
-                    node=node,
+                    node=_node_code(self.request, s),
                     day=key[0],
                     actor_org=key[1],
                     resource_id=key[2],
