@@ -1,7 +1,7 @@
 """`make bench`: run the benchmarks and write docs/benchmarks.md's figures for this run.
 
     python -m benchmarks.run                        # every benchmark
-    python -m benchmarks.run audit                  # only the named ones: ingest, audit
+    python -m benchmarks.run audit                  # only the named ones: ingest, audit, gateway
     python -m benchmarks.run ingest --rows 100000   # a smaller ingest
 
 Each benchmark rewrites its own marked section of the doc as soon as it has finished.
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import audit, ingest
+from benchmarks import audit, gateway, ingest
 from benchmarks.common import machine
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -158,17 +158,81 @@ def run_audit(workdir: Path, when: str, where: str) -> None:
     write_section("audit", _audit_section(result, when, where))
 
 
+# --- gateway ------------------------------------------------------------------------------
+
+
+def _gateway_section(results: list[dict[str, Any]], when: str, where: str) -> list[str]:
+    quick = " (quick run: HUTONG_BENCH_QUICK=1)" if gateway.QUICK else ""
+    lines = [
+        f"Measured {when} on {where}{quick}; load average (1 min) at the start and the end: "
+        f"{', '.join(f'{x:.1f}' for x in results[0]['load'])}.",
+        "",
+        f"Key lookups: wrk, {gateway.CONNECTIONS} connections, {gateway.LOAD_S} s after a "
+        f"{gateway.WARMUP_S} s warm-up; both servers uvicorn with {gateway.WORKERS} workers, "
+        f"uvloop and httptools; {gateway.ROWS:,}-row hosted table, random existing keys.",
+        "",
+        "| backend | endpoint | requests/s | p50 | p99 | errors | server CPU per request "
+        "| ratio | >= 0.4x | p99 <= 20 ms |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for r in results:
+        h, g = r["hello"], r["gateway"]
+        lines.append(
+            f"| {r['backend']} | bare Starlette hello world | {h['rps']:,.0f} | "
+            f"{h['p50_ms']:.1f} ms | {h['p99_ms']:.1f} ms | {h['errors']} | "
+            f"{h['cpu_ms']:.2f} ms | | | |"
+        )
+        lines.append(
+            f"| {r['backend']} | gateway lookup (authorized, masked, audited) | "
+            f"{g['rps']:,.0f} | {g['p50_ms']:.1f} ms | {g['p99_ms']:.1f} ms | {g['errors']} | "
+            f"{g['cpu_ms']:.2f} ms | {r['ratio']:.2f}x | "
+            f"{_met(r['ratio'] >= gateway.GOAL_RATIO)} | "
+            f"{_met(g['p99_ms'] <= gateway.GOAL_P99_MS)} |"
+        )
+    lines += [
+        "",
+        f"Bulk masked snapshot of the {gateway.ROWS:,}-row table as Arrow IPC over HTTP "
+        f"(best of {gateway.BULK_RUNS}):",
+        "",
+        "| backend | rows/s | >= 2,500,000 rows/s |",
+        "| --- | ---: | --- |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['backend']} | {r['bulk_rps']:,.0f} | "
+            f"{_met(r['bulk_rps'] >= gateway.GOAL_BULK)} |"
+        )
+    return lines
+
+
+def run_gateway(workdir: Path, when: str, where: str) -> None:
+    load = os.getloadavg()[0]
+    results = gateway.bench(workdir)
+    for r in results:
+        r["load"] = (load, os.getloadavg()[0])
+        h, g = r["hello"], r["gateway"]
+        print(
+            f"gateway {r['backend']}: lookups {g['rps']:,.0f}/s p99 {g['p99_ms']:.1f} ms, "
+            f"hello {h['rps']:,.0f}/s p99 {h['p99_ms']:.1f} ms ({r['ratio']:.2f}x); "
+            f"bulk {r['bulk_rps']:,.0f} rows/s"
+        )
+    write_section("gateway", _gateway_section(results, when, where))
+
+
 # --- main ---------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
-    parser.add_argument("names", nargs="*", metavar="NAME", help="ingest, audit (default: all)")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="ingest, audit, gateway (default: all)"
+    )
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the ingest CSV")
     args = parser.parse_args(argv)
     runners: dict[str, Callable[[Path, str, str], None]] = {
         "ingest": lambda w, when, where: run_ingest(w, when, where, rows=args.rows),
         "audit": run_audit,
+        "gateway": run_gateway,
     }
     unknown = [n for n in args.names if n not in runners]
     if unknown:

@@ -46,3 +46,29 @@ def test_demo_loads_every_role_and_hosted_data(database, settings: Settings):
     # a second run changes nothing and returns the same credentials
     again = load_demo(db=database, settings=settings, people=1500)
     assert again.users == saved["users"]
+
+
+def test_a_demo_app_can_call_the_gateway_at_once(database, settings: Settings):
+    from fastapi.testclient import TestClient
+
+    from hutong.app import create_app
+    from hutong.demo.load import gateway_curl
+
+    creds = load_demo(db=database, settings=settings, people=1500)
+    gw = creds.gateway
+    assert gw["organization"] == "上海市民政局"
+    assert any(gw["api_key"] in line for line in gateway_curl(creds.base_url, gw))
+    assert "/gateway/v1/resources/" in creds.summary
+    headers = {"Authorization": f"Bearer {gw['api_key']}", "X-Hutong-Scenario": gw["scenario_id"]}
+    url = f"/gateway/v1/resources/{gw['resource_id']}/records/{gw['key']}"
+    with TestClient(create_app(settings, database=database)) as client:
+        r = client.get(url, headers=headers)
+        assert r.status_code == 200, r.text
+        record = r.json()["record"]
+        assert set(record) == {"resident_id", "name", "household_district"}
+        assert record["resident_id"] != gw["key"] and "*" in record["resident_id"]
+        assert "*" in record["name"]
+        r = client.get(url, headers=headers, params={"fields": "mobile"})
+        assert r.status_code == 403
+    saved = json.loads((settings.home / CREDENTIALS_FILE).read_text(encoding="utf-8"))
+    assert saved["gateway"] == gw

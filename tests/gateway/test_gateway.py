@@ -379,7 +379,8 @@ def test_bulk_csv_arrow_and_parquet_are_masked_the_same_way(world, db, settings)
     )
 
 
-def test_a_bulk_stream_stopped_half_way_releases_the_database(db, tmp_path):
+@pytest.mark.parametrize("reader", ["sql", "adbc"])
+def test_a_bulk_stream_stopped_half_way_releases_the_database(db, tmp_path, reader):
     """A client that hangs up mid-download leaves no copy or transaction behind."""
     org = make_org(db)
     res = make_resource(db, provider_id=org, fields=FIELDS[:2])
@@ -404,13 +405,18 @@ def test_a_bulk_stream_stopped_half_way_releases_the_database(db, tmp_path):
     )
     with db.session_scope(readonly=True) as s:
         chunks = gateway.stream_bulk(
-            session=s, plan=plan, fmt="arrow", pseudonym_key=b"k" * 32, batch_rows=2048
+            session=s,
+            plan=plan,
+            fmt="arrow",
+            pseudonym_key=b"k" * 32,
+            batch_rows=2048,
+            reader=reader,
         )
         assert next(chunks) and next(chunks)
         chunks.close()
         if s.get_bind().dialect.name == "postgresql":  # the COPY was cancelled, not left open
             status = s.connection().connection.driver_connection.info.transaction_status
-            assert status.name in ("INTRANS", "INERROR")  # not ACTIVE
+            assert status.name in ("IDLE", "INTRANS", "INERROR")  # not ACTIVE
     with db.session_scope() as s:  # the database takes writes and reads again
         s.add(
             Scenario(
@@ -449,8 +455,9 @@ def test_bulk_since_delivers_the_rows_of_later_loads(world, db):
     assert later.headers["x-hutong-records"] == "0" and later.text.count("\n") == 1
 
 
-def test_bulk_reader_keeps_every_type_and_odd_text(client, db, tmp_path):
-    """The fast readers (SQLite quote/group_concat, PostgreSQL COPY) lose nothing."""
+@pytest.mark.parametrize("reader", ["sql", "adbc"])
+def test_bulk_reader_keeps_every_type_and_odd_text(client, db, tmp_path, reader):
+    """The fast readers (ADBC; SQLite quote/group_concat, PostgreSQL COPY) lose nothing."""
     org = make_org(db)
     res = make_resource(
         db,
@@ -489,6 +496,7 @@ def test_bulk_reader_keeps_every_type_and_odd_text(client, db, tmp_path):
                     fields=fields,
                     first_batch=None,
                     batch_rows=2,
+                    reader=reader,
                 )
             )
         )
@@ -689,6 +697,35 @@ def test_in_flight_calls_count_toward_the_quota():
             pass
         assert refused.value.retry_after == 60
     assert q.in_flight(key) == 0
+
+
+def test_a_call_that_ends_while_the_statistics_are_read_still_counts():
+    from hutong.gateway.quota import DailyQuota, RateLimited
+
+    q = DailyQuota()
+    key = (dt.date(2024, 5, 1), "org", "res", "scn")
+    now = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
+    first = q.reserve(key, quota=1, committed=lambda: 0, now=now)
+    first.__enter__()
+
+    def stale_read() -> int:
+        # the first call's entry becomes durable and its reservation ends during this read,
+        # which still saw the statistics without it
+        first.__exit__(None, None, None)
+        return 0
+
+    with pytest.raises(RateLimited), q.reserve(key, quota=1, committed=stale_read, now=now):
+        pass
+    assert q.in_flight(key) == 0
+    # the statistics now hold the first call: still one used, the quota of one is spent
+    with pytest.raises(RateLimited), q.reserve(key, quota=1, committed=lambda: 1, now=now):
+        pass
+    with q.reserve(key, quota=2, committed=lambda: 1, now=now):
+        assert q.in_flight(key) == 1
+    # a new day starts from its own count
+    tomorrow = (dt.date(2024, 5, 2), "org", "res", "scn")
+    with q.reserve(tomorrow, quota=1, committed=lambda: 0, now=now):
+        assert q.in_flight(tomorrow) == 1
 
 
 # delivery rules --------------------------------------------------------------------

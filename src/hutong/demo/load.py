@@ -34,6 +34,7 @@ class DemoCredentials:
     base_url: str
     users: list[dict[str, Any]] = field(default_factory=list)
     apps: list[dict[str, Any]] = field(default_factory=list)
+    gateway: dict[str, str] = field(default_factory=dict)  # an app, scenario and key to try
     path: Path | None = None
 
     @property
@@ -55,9 +56,27 @@ class DemoCredentials:
         if self.apps:
             a = self.apps[0]
             lines.append(f"  an API key ({a['organization']}): {a['api_key']}")
+        if self.gateway:
+            lines += ["  call the data gateway (a granted scenario; masked fields, audited):"]
+            lines += [f"    {line}" for line in gateway_curl(self.base_url, self.gateway)]
         if self.path:
             lines.append(f"  all credentials: {self.path}")
         return "\n".join(lines)
+
+
+def gateway_curl(base_url: str, gateway: dict[str, str]) -> list[str]:
+    """Shell lines that look up one person through the gateway with a demo app's key.
+
+    Short lines: a console wraps long ones, and a wrapped command no longer pastes.
+    """
+    return [
+        f"N='{base_url}'",
+        f"K='{gateway['api_key']}'",
+        f"S='{gateway['scenario_id']}'",
+        f"R='{gateway['resource_id']}'",
+        'curl -H "Authorization: Bearer $K" -H "X-Hutong-Scenario: $S" \\',
+        f'  "$N/gateway/v1/resources/$R/records/{gateway["key"]}"',
+    ]
 
 
 def _password() -> str:
@@ -75,7 +94,11 @@ def load_demo(
     if existing is not None and path.exists():
         saved = json.loads(path.read_text(encoding="utf-8"))
         return DemoCredentials(
-            base_url=saved["base_url"], users=saved["users"], apps=saved["apps"], path=path
+            base_url=saved["base_url"],
+            users=saved["users"],
+            apps=saved["apps"],
+            gateway=saved.get("gateway", {}),
+            path=path,
         )
     creds = DemoCredentials(base_url=settings.base_url.rstrip("/"), path=path)
     with db.session_scope() as session:
@@ -119,7 +142,7 @@ def load_demo(
                         filename=f"{code}.parquet",
                     )
                 progress.advance(task)
-    _data_uses(db, settings, tables[data.POPULATION])
+    _data_uses(db, settings, tables[data.POPULATION], creds)
     _write_credentials(path, creds)
     return creds
 
@@ -153,11 +176,13 @@ _SCENARIOS = (
 )
 
 
-def _data_uses(db: Database, settings: Settings, people: Any) -> None:
+def _data_uses(db: Database, settings: Settings, people: Any, creds: DemoCredentials) -> None:
     """Give the demo citizens verified identities, scenarios and audited uses of their data.
 
     The uses are written through the audit service as data calls under each scenario, so
-    the citizen view, the statistics and the proofs have something real to show.
+    the citizen view, the statistics and the proofs have something real to show. The
+    scenarios that are not confidential hold grants (the key masked, personal fields
+    masked), so the gateway answers the demo apps at once; ``creds.gateway`` names one.
     """
     import datetime as dt
     import random
@@ -170,7 +195,7 @@ def _data_uses(db: Database, settings: Settings, people: Any) -> None:
     from hutong.core.clock import utcnow
     from hutong.core.keys import load_keys
     from hutong.identity.models import User
-    from hutong.sharing.models import Scenario
+    from hutong.sharing.models import Grant, Scenario
 
     secret = load_keys(settings.keys_dir).subject_hmac
     ids = people.column("resident_id").to_pylist()
@@ -203,6 +228,38 @@ def _data_uses(db: Database, settings: Settings, people: Any) -> None:
             )
             session.add(scenario)
             scenarios.append((scenario, org, fields))
+        session.flush()
+        specs = {f["name"]: f for f in population.meta["fields"]}
+        for scenario, org, fields in scenarios:
+            if scenario.confidential:
+                continue
+            granted = ["resident_id", *fields]
+            session.add(
+                Grant(
+                    id=str(uuid.uuid4()),
+                    consumer_org_id=org.id,
+                    scenario_id=scenario.id,
+                    resource_id=population.id,
+                    provider_org_id=population.provider_id,
+                    fields={
+                        n: "masked" if specs[n].get("pi_category") else "clear" for n in granted
+                    },
+                    call_types=["query", "verify", "bulk"],
+                    daily_quota=10_000,
+                    expires_on=scenario.valid_until,
+                    created_at=utcnow(),
+                )
+            )
+            if not creds.gateway:
+                app = next(a for a in creds.apps if a["organization"] == org.name)
+                creds.gateway = {
+                    "organization": org.name,
+                    "api_key": app["api_key"],
+                    "scenario_id": scenario.id,
+                    "scenario": scenario.name,
+                    "resource_id": population.id,
+                    "key": ids[0],
+                }
         session.flush()
         events = []
         for day in range(14, -1, -1):
@@ -353,7 +410,12 @@ def _write_credentials(path: Path, creds: DemoCredentials) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(
-            {"base_url": creds.base_url, "users": creds.users, "apps": creds.apps},
+            {
+                "base_url": creds.base_url,
+                "users": creds.users,
+                "apps": creds.apps,
+                "gateway": creds.gateway,
+            },
             fh,
             ensure_ascii=False,
             indent=2,

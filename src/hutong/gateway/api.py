@@ -108,6 +108,13 @@ def _upstream(request: Request) -> UpstreamCaller:
 
 def _request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
+def _node_code(request: Request, session: Session) -> str:
+    """The local node's code: fixed once the node exists, so read once per process."""
+    code = getattr(request.app.state, "gateway_node", None)
+    if code is None:
+        code = identity_service.require_node(session=session).code
+        request.app.state.gateway_node = code
+    return code  # type: ignore[no-any-return]
 
 
 def _field_list(fields: str | None) -> list[str] | None:
@@ -165,10 +172,9 @@ class _Call:
 
         def committed() -> int:
             with db.session_scope(readonly=True) as s:
-                node = identity_service.require_node(session=s).code
                 return quota.calls_today(
                     session=s,
-                    node=node,
+                    node=_node_code(self.request, s),
                     day=key[0],
                     actor_org=key[1],
                     resource_id=key[2],

@@ -11,8 +11,10 @@ only shared state, as ARCHITECTURE.md wants. What the statistics cannot know yet
 process's calls whose entries are still on their way to the log; each call therefore
 *reserves* a unit in an in-process counter once it passes the check, and releases it
 only after its audit entry is durable (then the statistics hold it). The check is
-``committed + in flight in this process >= quota -> 429``, under a lock per
-organization, resource and scenario.
+``committed + released since the read began + in flight in this process >= quota ->
+429``; the statistics are read outside any lock (holding one across a database read
+made every call of a grant wait for the one before it: measured, the gateway's main
+bottleneck under load), and the in-memory part is checked and reserved under a lock.
 
 - A call counts as the statistics count it: every audited call of the grant's
   organization, resource and scenario, refused ones included (a refused call is still a
@@ -22,9 +24,11 @@ organization, resource and scenario.
   429 answer's ``Retry-After`` is the seconds until then.
 - Across processes the check is not atomic: two processes that both see one call left
   may both make it, so the quota can be passed by at most the calls in flight in the
-  other processes at that moment. Within one process a burst cannot pass it. A call
-  whose entry committed a moment before its reservation is released is briefly counted
-  twice; the error is one call, toward refusing, and lasts microseconds.
+  other processes at that moment. Within one process a burst cannot pass it: a call of
+  this process that passed the check is either still in flight, or was released before
+  the read began (so the read counts it), or was released since (so it is counted as
+  released). A call released during the read may be counted twice: the error is at most
+  the calls of this process that ended during one read, toward refusing.
 
 **Rate limit** (``HUTONG_GATEWAY_RATE_PER_SECOND`` and ``HUTONG_GATEWAY_RATE_BURST``): a
 token bucket per grant, **per process**. With N gateway processes behind a load
@@ -135,18 +139,18 @@ class DailyQuota:
 
     def __init__(self) -> None:
         self._in_flight: dict[QuotaKey, int] = {}
-        self._locks: dict[QuotaKey, threading.Lock] = {}
+        self._released: dict[QuotaKey, int] = {}  # calls released since the key was first seen
         self._guard = threading.Lock()
 
-    def _lock_for(self, key: QuotaKey) -> threading.Lock:
+    def _released_count(self, key: QuotaKey) -> int:
         with self._guard:
-            lock = self._locks.get(key)
-            if lock is None:
-                # a new day: forget the locks of past days (their calls are all committed)
-                for old in [k for k in self._locks if k[0] < key[0] and k not in self._in_flight]:
-                    del self._locks[old]
-                lock = self._locks[key] = threading.Lock()
-            return lock
+            if key not in self._released:
+                # a new day: forget past days' counts (their calls are all committed)
+                for old in [k for k in self._released if k[0] < key[0]]:
+                    if old not in self._in_flight:
+                        del self._released[old]
+                self._released[key] = 0
+            return self._released[key]
 
     @contextmanager
     def reserve(
@@ -154,12 +158,16 @@ class DailyQuota:
     ) -> Iterator[None]:
         """Hold one call of the day's quota until the block ends (after the audit write).
 
-        ``committed`` reads the count from the audit statistics; it runs under the key's
-        lock, so two calls of this process cannot both take the last unit. Raises
-        RateLimited.
+        ``committed`` reads the count from the audit statistics, outside any lock; the calls
+        of this process released since the read began are added to it, and the in-flight
+        check and reservation happen under one lock, so two calls of this process cannot
+        both take the last unit. Raises RateLimited.
         """
-        with self._lock_for(key):
-            used = committed() + self.in_flight(key)
+        released_before = self._released_count(key)
+        count = committed()
+        with self._guard:
+            released = self._released.get(key, 0) - released_before
+            used = count + max(0, released) + self._in_flight.get(key, 0)
             if used >= quota:
                 raise RateLimited(
                     f"the daily quota of this grant ({quota} calls a day) is used up; "
@@ -167,8 +175,7 @@ class DailyQuota:
                     retry_after=seconds_to_next_day(now),
                     reason="daily_quota",
                 )
-            with self._guard:
-                self._in_flight[key] = self._in_flight.get(key, 0) + 1
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
         try:
             yield
         finally:
@@ -178,6 +185,7 @@ class DailyQuota:
                     self._in_flight[key] = left
                 else:
                     self._in_flight.pop(key, None)
+                self._released[key] = self._released.get(key, 0) + 1
 
     def in_flight(self, key: QuotaKey) -> int:
         """Calls of this key that passed the check and are not yet in the statistics."""
