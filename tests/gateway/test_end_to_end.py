@@ -208,7 +208,7 @@ def test_scenario_application_grant_calls_bulk_and_audit(client, db, settings, t
         assert response.status_code == 200
         assert response.headers["x-hutong-records"] == str(ROWS)
         reader = ipc.open_stream(io.BufferedReader(_Chunks(response.iter_bytes()), 1 << 20))
-        assert reader.schema.names == ["resident_id", "name"]
+        assert reader.schema.names == ["resident_id", "name", "_flagged"]  # + objection flags
         for batch in reader:
             ids = batch.column("resident_id").to_pylist()
             names = batch.column("name").to_pylist()
