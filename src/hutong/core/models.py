@@ -4,6 +4,7 @@ from hutong.audit import models as audit_models
 from hutong.catalog import models as catalog_models
 from hutong.datastore import models as datastore_models
 from hutong.identity import models as identity_models
+from hutong.quality import models as quality_models
 from hutong.sharing import models as sharing_models
 
 __all__ = [
@@ -11,5 +12,6 @@ __all__ = [
     "catalog_models",
     "datastore_models",
     "identity_models",
+    "quality_models",
     "sharing_models",
 ]
