@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from hutong.dcat.api import router as dcat_router
     from hutong.gateway.api import router as gateway_router
     from hutong.identity.api import router as identity_router
+    from hutong.quality.api import router as quality_router
     from hutong.sharing.api import router as sharing_router
     from hutong.web.ops import router as ops_router
     from hutong.web.pages import router as pages_router
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(datastore_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
     app.include_router(sharing_router, prefix="/api/v1")
+    app.include_router(quality_router, prefix="/api/v1")
     app.include_router(gateway_router, prefix="/gateway/v1")
     app.include_router(ckan_router, prefix="/api/3/action")
     # CKAN serves the action API unversioned too, and ckanapi calls that path by default
