@@ -317,23 +317,34 @@ def _type_valid(d: Dialect, col: str, type_name: TypeName) -> str:
     return f"CASE WHEN {shape} THEN {_valid_ymd(year, month, day)} ELSE {d.false} END"
 
 
-def _sum(condition: str) -> str:
-    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+_SIMPLE_NOT_NULL = re.compile(r'^("[a-z][a-z0-9_]*") IS NOT NULL$')
+
+
+def _count(condition: str) -> str:
+    """Rows where the condition holds (FILTER: SQLite >= 3.30, PostgreSQL, DuckDB)."""
+    if condition == "1 = 1":
+        return "COUNT(*)"
+    simple = _SIMPLE_NOT_NULL.match(condition)
+    if simple:
+        return f"COUNT({simple.group(1)})"
+    return f"COUNT(*) FILTER (WHERE {condition})"
 
 
 def aggregate_sql(checks: Sequence[RowCheck | UniqueCheck], source: str) -> str:
     """One SELECT that scans ``source`` once and counts, per rule, rows checked and failing."""
     parts = ["COUNT(*) AS n_rows"]
     for i, c in enumerate(checks):
+        parts.append(f"{_count(c.checked)} AS b_{i}")
         if isinstance(c, UniqueCheck):
-            parts.append(f"{_sum(c.checked)} AS b_{i}")
-            parts.append(
-                f"{_sum(c.checked)} - "
-                f"COUNT(DISTINCT CASE WHEN {c.checked} THEN {c.key} END) AS f_{i}"
+            simple = _SIMPLE_NOT_NULL.match(c.checked)
+            distinct = (
+                f"COUNT(DISTINCT {c.key})"
+                if simple and simple.group(1) == c.key
+                else f"COUNT(DISTINCT CASE WHEN {c.checked} THEN {c.key} END)"
             )
+            parts.append(f"{_count(c.checked)} - {distinct} AS f_{i}")
         else:
-            parts.append(f"{_sum(c.checked)} AS b_{i}")
-            parts.append(f"{_sum(c.fails)} AS f_{i}")
+            parts.append(f"{_count(c.fails)} AS f_{i}")
     return f"SELECT {', '.join(parts)} FROM {source}"
 
 
