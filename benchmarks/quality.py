@@ -34,7 +34,7 @@ IN_DB_ROWS = 1_000_000
 RUNS = 3
 GOAL_DUCKDB = 1.5  # hutong at most 1.5x the single DuckDB query
 GOAL_GE = 10.0  # and at least 10x faster than Great Expectations
-COMPARE_PINS = ("great-expectations==1.24.1", "pandera[polars]==0.35.0")
+COMPARE_PINS = ("great-expectations==1.24.1", "pandera[polars]==0.35.0", "pyarrow==26.0.1")
 DISTRICTS = ["黄浦区", "徐汇区", "长宁区", "静安区", "普陀区", "虹口区", "杨浦区", "浦东新区"]
 FIELDS = [
     {"name": "id", "label": "编号", "type": "string"},

@@ -28,6 +28,7 @@ def run_ge(path: str, cutoff: dt.date) -> dict[str, int]:
     import pandas as pd
 
     df = pd.read_parquet(path)
+    df["updated"] = pd.to_datetime(df["updated"])  # Parquet dates arrive as Python objects
     context = gx.get_context(mode="ephemeral")
     batch = (
         context.data_sources.add_pandas("bench")
@@ -76,7 +77,7 @@ def run_pandera(path: str, cutoff: dt.date) -> dict[str, int]:
             "resident_id": pa.Column(str, pa.Check.str_matches(RESIDENT_ID), nullable=False),
             "district": pa.Column(str, pa.Check.isin(DISTRICTS), nullable=False),
             "age": pa.Column(int, pa.Check.in_range(0, 120), nullable=True),
-            "amount": pa.Column(pl.Decimal, pa.Check.ge(0), nullable=True, coerce=False),
+            "amount": pa.Column(pl.Decimal(38, 10), pa.Check.ge(0), nullable=True),
             "updated": pa.Column(pl.Date, pa.Check.ge(cutoff), nullable=True),
         },
         checks=[pa.Check(lambda data: data.lazyframe.select(pl.len() > 0), name="row_count")],
@@ -116,6 +117,11 @@ def main() -> None:
     tool, path, cutoff_text, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     cutoff = dt.date.fromisoformat(cutoff_text)
     fn = run_ge if tool == "ge" else run_pandera
+    if tool == "ge":  # imports are not timed
+        import great_expectations.expectations  # noqa: F401
+        import pandas  # noqa: F401
+    else:
+        import pandera.polars  # noqa: F401
     best, counts = float("inf"), {}
     for _ in range(runs):
         start = time.perf_counter()
