@@ -77,6 +77,8 @@ rules:
         ("{kind: pattern, column: mobile, pattern: '(a'}", "not a valid regular expression"),
         ("{kind: pattern, column: mobile, pattern: '(?=a)b'}", "not supported"),
         ("{kind: pattern, column: mobile, pattern: '" + "a" * 300 + "'}", "longer than"),
+        ("{kind: pattern, column: mobile, pattern: '(a+)+b'}", "exponential"),
+        ("{kind: pattern, column: mobile, pattern: '([0-9]*)*'}", "exponential"),
         ("{kind: range, column: name, min: 1}", "numeric or date"),
         ("{kind: range, column: birth_date, min: 'yesterday'}", "ISO dates"),
         ("{kind: length, column: age, max: 3}", "text column"),

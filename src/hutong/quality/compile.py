@@ -19,7 +19,6 @@ from hutong.catalog.schemas import FieldSpec, FieldType
 from hutong.privacy.detect import EARLIEST_BIRTH_YEAR
 from hutong.quality.rules import NUMERIC, TEMPORAL, Scheme, TypeName
 
-DIGITS = "0123456789"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -65,6 +64,10 @@ class Dialect:
     def position(self, haystack: str, needle: str) -> str:
         return f"{'strpos' if self.name == 'postgresql' else 'instr'}({haystack}, {needle})"
 
+    def code(self, char: str) -> str:
+        """The code point of a one-character string."""
+        return f"{'unicode' if self.name == 'sqlite' else 'ascii'}({char})"
+
     def matches(self, value: str, pattern: str) -> str:
         if self.name == "postgresql":
             return f"({value} ~ {literal('^(?:' + pattern + ')$')})"
@@ -99,15 +102,16 @@ class Dialect:
         return "0" if self.name == "sqlite" else "FALSE"
 
 
-def _digit(d: Dialect, value: str, index: int) -> str:
-    return f"({d.position(literal(DIGITS), f'substr({value}, {index}, 1)')} - 1)"
+def _digit(d: Dialect, value: str, index: int | str) -> str:
+    """The digit at a 1-based position (only used where the shape has been checked)."""
+    return f"({d.code(f'substr({value}, {index}, 1)')} - 48)"
 
 
 def _number(d: Dialect, value: str, start: int, length: int) -> str:
-    """An integer read from ``length`` digits at 1-based ``start`` (no cast can fail)."""
-    return " + ".join(
-        f"{_digit(d, value, start + i)} * {10 ** (length - 1 - i)}" for i in range(length)
-    )
+    """An integer read from ``length`` digits at 1-based ``start``. Only used inside
+    ``CASE WHEN <shape> THEN``, which every engine evaluates after its condition, so the
+    cast never meets a non-digit."""
+    return f"CAST(substr({value}, {start}, {length}) AS INTEGER)"
 
 
 def _valid_ymd(year: str, month: str, day: str) -> str:
@@ -152,11 +156,10 @@ def luhn_valid(d: Dialect, value: str) -> str:
     """16 to 19 digits whose Luhn sum is a multiple of 10."""
     terms = []
     for i in range(1, 20):  # i-th digit from the right
-        at = f"substr({value}, length({value}) - {i - 1}, 1)"
-        digit = f"({d.position(literal(DIGITS), at)} - 1)"
+        digit = _digit(d, value, f"length({value}) - {i - 1}")
         if i % 2 == 0:
             doubled = f"substr({literal(LUHN_DOUBLED)}, {digit} + 1, 1)"
-            digit = f"({d.position(literal(DIGITS), doubled)} - 1)"
+            digit = f"({d.code(doubled)} - 48)"
         terms.append(f"CASE WHEN length({value}) >= {i} THEN {digit} ELSE 0 END")
     return (
         f"CASE WHEN {d.matches(value, SHAPES[Scheme.bank_card])} THEN "

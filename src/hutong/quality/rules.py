@@ -28,6 +28,9 @@ NUMERIC = (FieldType.integer, FieldType.decimal)
 TEMPORAL = (FieldType.date, FieldType.datetime)
 # Regex features the three engines (Python re, PostgreSQL ARE, DuckDB RE2) do not share.
 _UNPORTABLE_REGEX = re.compile(r"\(\?[=!<]|\(\?P|\\[1-9]|\\[AZzbB]|\(\?[aiLmsux]")
+# A quantified group that itself holds a quantifier, as in (a+)+: the classic way to make a
+# backtracking engine (Python's, on SQLite) take exponential time.
+_NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
 
 
 class Policy(StrEnum):
@@ -384,6 +387,8 @@ def check_pattern(pattern: str, *, max_length: int) -> str | None:
             "look-arounds, back-references, named groups, anchors and inline flags "
             "are not supported"
         )
+    if _NESTED_QUANTIFIER.search(pattern):
+        return "a repeated group may not itself repeat (as in (a+)+): it can take exponential time"
     try:
         re.compile(pattern)
     except re.error as exc:
