@@ -80,7 +80,11 @@ def test_a_resource_late_for_its_update_cycle_is_alerted_once(world, settings):
     with world.db.session_scope() as s:
         alerts = list(s.scalars(select(QualityAlert)))
     assert [(a.kind, a.resource_id) for a in alerts] == [("update_missed", world.resource)]
-    assert "daily" in alerts[0].message
+    assert "daily" in alerts[0].message and alerts[0].resolved_at is None
+    world.load(data.rows()[:5], name="fresh.csv")  # loaded again: the alert closes itself
+    with world.db.session_scope() as s:
+        service.evaluate_due(session=s, settings=settings)
+        assert s.scalars(select(QualityAlert)).one().resolved_at is not None
 
 
 def test_timeliness_rule_fails_a_late_resource(world, settings):

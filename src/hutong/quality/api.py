@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from hutong.catalog import service as catalog_service
 from hutong.core.deps import AUTHENTICATED, AppSettings, DbSession, requires
 from hutong.core.security import Actor, Role
 from hutong.quality import reports, service
@@ -133,8 +134,6 @@ def history(
     limit: Annotated[int, Query(ge=1, le=365)] = 30,
 ) -> list[EvaluationSummary]:
     """Scores of the resource's evaluations, newest first (the trend)."""
-    from hutong.catalog import service as catalog_service
-
     resource = catalog_service.get_row(session=session, resource_ref=resource_ref)
     return service.history(session=session, resource_id=resource.id, limit=limit)
 

@@ -298,7 +298,9 @@ def evaluate_resource(
         rules_version=version,
         started=started,
     )
-    if row.score is not None and row.score < settings.quality_alert_threshold:
+    if row.score is not None and row.score >= settings.quality_alert_threshold:
+        _resolve_open(session, resource.id, "score_below")
+    elif row.score is not None:
         emit_alert(
             session=session,
             resource=resource,
@@ -358,8 +360,20 @@ def evaluate_due(
             continue
         evaluate_resource(session=session, resource=resource, settings=settings, trigger="periodic")
         done.append(resource.id)
+    open_late = {
+        a.resource_id: a
+        for a in session.scalars(
+            select(QualityAlert).where(
+                QualityAlert.kind == "update_missed", QualityAlert.resolved_at.is_(None)
+            )
+        )
+    }
     for resource in session.scalars(select(Resource).where(Resource.hosted.is_(True))):
-        if update_late(resource, now=now, grace_days=settings.quality_update_grace_days):
+        late = update_late(resource, now=now, grace_days=settings.quality_update_grace_days)
+        if not late:
+            if resource.id in open_late:  # loaded since: the alert closes itself
+                open_late[resource.id].resolved_at = now
+        elif resource.id not in open_late:
             last_load = resource.data_updated_at
             when = last_load.date().isoformat() if last_load else "never"
             emit_alert(
@@ -370,6 +384,19 @@ def evaluate_due(
                 f"(last load: {when})",
             )
     return done
+
+
+def _resolve_open(session: Session, resource_id: str, kind: str) -> None:
+    """Close the open alert of this kind: the score recovered, or the data was loaded."""
+    for alert in session.scalars(
+        select(QualityAlert).where(
+            QualityAlert.resource_id == resource_id,
+            QualityAlert.kind == kind,
+            QualityAlert.resolved_at.is_(None),
+        )
+    ):
+        alert.resolved_at = utcnow()
+    session.flush()
 
 
 def emit_alert(
