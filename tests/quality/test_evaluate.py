@@ -126,3 +126,21 @@ def test_a_parquet_snapshot_gives_the_same_counts(world, settings, tmp_path):
     skipped = {o.rule_id for o in outcomes if o.error}
     assert skipped == {"dist-ref", "ref", "sql", "late"}  # other tables, the load time
     assert runnable == {k: v for k, v in data.EXPECTED.items() if k not in skipped}
+
+
+def test_values_with_quotes_colons_and_percents_stay_values(world, settings):
+    world.load()
+    text = (
+        "rules:\n"
+        "  - id: v\n"
+        "    kind: allowed_values\n"
+        "    column: district\n"
+        '    values: ["黄浦区", "x\'); DROP TABLE resource; --", ":name", "100%"]\n'
+        '  - {id: p, kind: pattern, column: pid, pattern: "P0(?:0|1)[0-9]"}\n'
+    )
+    _put(world, settings, text)
+    result = _evaluate(world, settings)
+    found = {r["rule_id"]: r["failed"] for r in result.results}
+    assert found == {"v": data.ROWS - 7, "p": 10}  # 黄浦区: rows 0, 4, ... 28 but 16
+    with world.db.session_scope() as s:
+        assert service.get_rules(session=s, actor=SYSTEM, resource_ref=world.resource).version == 1
