@@ -1,7 +1,7 @@
 """`make bench`: run the benchmarks and write docs/benchmarks.md's figures for this run.
 
     python -m benchmarks.run                        # every benchmark
-    python -m benchmarks.run audit                  # only the named ones: ingest, audit, gateway
+    python -m benchmarks.run audit  # only those named: ingest, audit, gateway, quality
     python -m benchmarks.run ingest --rows 100000   # a smaller ingest
 
 Each benchmark rewrites its own marked section of the doc as soon as it has finished.
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import audit, gateway, ingest
+from benchmarks import audit, gateway, ingest, quality
 from benchmarks.common import machine
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -219,20 +219,89 @@ def run_gateway(workdir: Path, when: str, where: str) -> None:
     write_section("gateway", _gateway_section(results, when, where))
 
 
+# --- quality ------------------------------------------------------------------------------
+
+
+def _quality_section(r: dict[str, Any], when: str, where: str) -> list[str]:
+    failures = ", ".join(f"{k} {v:,}" for k, v in r["failures"].items())
+    lines = [
+        f"Measured {when} on {where}; {r['rows']:,} rows x 12 rules, one Parquet file "
+        f"({r['parquet_mb']:.0f} MB, zstd) read by every side; best of {quality.RUNS} runs "
+        "(Great Expectations: one run). Every side found the same failing rows per rule: "
+        f"{failures}.",
+        "",
+        "| side | version | seconds | hutong is |",
+        "| --- | --- | ---: | --- |",
+        f"| hutong `evaluate_parquet` (compiled rules, one DuckDB scan) | | "
+        f"{r['hutong_s']:.2f} | |",
+        f"| hand-written DuckDB query | | {r['duckdb_s']:.2f} | {r['vs_duckdb']:.2f}x its time "
+        f"(goal <= {quality.GOAL_DUCKDB}x: {_met(r['vs_duckdb'] <= quality.GOAL_DUCKDB)}) |",
+    ]
+    for t in r["tools"]:
+        name = "Great Expectations (pandas)" if t["tool"] == "ge" else "pandera (polars)"
+        ratio = t["seconds"] / r["hutong_s"]
+        goal = (
+            f" (goal >= {quality.GOAL_GE:g}x: {_met(ratio >= quality.GOAL_GE)})"
+            if t["tool"] == "ge"
+            else ""
+        )
+        lines.append(
+            f"| {name} | {t['version']} | {t['seconds']:.2f} | {ratio:.1f}x faster{goal} |"
+        )
+    lines += [
+        "",
+        f"The same rules evaluated where a hosted table lives (`evaluate_table`, one "
+        f"aggregate SELECT), first {quality.IN_DB_ROWS:,} rows, best of 2:",
+        "",
+        "| backend | rows | in the database: seconds | rows/s "
+        "| export to Parquet + DuckDB: seconds |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for d in r["in_db"]:
+        lines.append(
+            f"| {d['backend']} | {d['rows']:,} | {d['seconds']:.2f} | "
+            f"{d['rows'] / d['seconds']:,.0f} | {d['snapshot_seconds']:.2f} |"
+        )
+    lines += [
+        "",
+        f"Resident-ID check (check character and birth date) over "
+        f"{quality.CHECK_DIGIT_ROWS:,} values in DuckDB, best of 3, same count each:",
+        "",
+        "| how | seconds |",
+        "| --- | ---: |",
+    ]
+    for name, seconds in r["check_digits"].items():
+        lines.append(f"| {name} | {seconds:.2f} |")
+    return lines
+
+
+def run_quality(workdir: Path, when: str, where: str, *, rows: int) -> None:
+    result = quality.bench(workdir, rows=rows)
+    print(
+        f"quality: hutong {result['hutong_s']:.2f} s, DuckDB query {result['duckdb_s']:.2f} s "
+        f"({result['vs_duckdb']:.2f}x), GE {result['vs_ge']:.1f}x slower"
+    )
+    write_section("quality", _quality_section(result, when, where))
+
+
 # --- main ---------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument(
-        "names", nargs="*", metavar="NAME", help="ingest, audit, gateway (default: all)"
+        "names", nargs="*", metavar="NAME", help="ingest, audit, gateway, quality (default: all)"
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the ingest CSV")
+    parser.add_argument(
+        "--quality-rows", type=int, default=quality.ROWS, help="rows of the quality benchmark"
+    )
     args = parser.parse_args(argv)
     runners: dict[str, Callable[[Path, str, str], None]] = {
         "ingest": lambda w, when, where: run_ingest(w, when, where, rows=args.rows),
         "audit": run_audit,
         "gateway": run_gateway,
+        "quality": lambda w, when, where: run_quality(w, when, where, rows=args.quality_rows),
     }
     unknown = [n for n in args.names if n not in runners]
     if unknown:

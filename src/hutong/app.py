@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from hutong.identity.api import router as identity_router
     from hutong.notifications.api import router as notifications_router
     from hutong.objections.api import router as objections_router
+    from hutong.quality.api import router as quality_router
     from hutong.sharing.api import router as sharing_router
     from hutong.upstream.api import router as upstream_router
     from hutong.web.ops import router as ops_router
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(upstream_router, prefix="/api/v1")
     app.include_router(objections_router, prefix="/api/v1")
     app.include_router(notifications_router, prefix="/api/v1")
+    app.include_router(quality_router, prefix="/api/v1")
     app.include_router(gateway_router, prefix="/gateway/v1")
     app.include_router(ckan_router, prefix="/api/3/action")
     # CKAN serves the action API unversioned too, and ckanapi calls that path by default

@@ -175,6 +175,12 @@ def ingest(
     if result.already_loaded:
         console.print(f"this file was already loaded into {result.resource_id}; nothing changed")
         return
+    if result.quality is not None:
+        from hutong.quality.cli import print_gate_report
+
+        print_gate_report(console, result.quality)
+        if result.quality["outcome"] == "rejected":
+            raise typer.Exit(1)
     console.print(
         f"loaded {result.rows:,} rows ({result.format}"
         f"{', ' + result.encoding if result.encoding else ''}) into {result.resource_id}; "
@@ -514,3 +520,39 @@ def notifications_send(home: HomeOption = None) -> None:
     console.print(
         f"delivered {len(run.delivered)}, retrying {len(run.retrying)}, failed {len(run.failed)}"
     )
+
+
+@app.command()
+def worker(
+    home: HomeOption = None,
+    once: Annotated[bool, typer.Option(help="Run the due jobs once, then stop")] = False,
+) -> None:
+    """Run the periodic jobs (quality evaluations on their cadence, ...) until stopped."""
+    import signal
+    import threading
+
+    from hutong.worker import Worker
+
+    settings = _settings(home)
+    runner = Worker(_database(settings), settings)
+    if once:
+        for name, result in runner.run_due().items():
+            state = f"failed: {type(result).__name__}" if isinstance(result, Exception) else "done"
+            console.print(f"{name}: {state}")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console.print(f"worker running; every {settings.worker_poll_seconds:g} s (Ctrl-C stops)")
+    try:
+        runner.run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _register_domain_commands() -> None:
+    from hutong.quality.cli import quality_app
+
+    app.add_typer(quality_app, name="quality")
+
+
+_register_domain_commands()

@@ -6,6 +6,7 @@ from hutong.datastore import models as datastore_models
 from hutong.identity import models as identity_models
 from hutong.notifications import models as notifications_models
 from hutong.objections import models as objections_models
+from hutong.quality import models as quality_models
 from hutong.sharing import models as sharing_models
 from hutong.upstream import models as upstream_models
 
@@ -16,6 +17,7 @@ __all__ = [
     "identity_models",
     "notifications_models",
     "objections_models",
+    "quality_models",
     "sharing_models",
     "upstream_models",
 ]

@@ -128,6 +128,43 @@ class Settings(BaseSettings):
         default=10, description="Most evidence files per objection"
     )
 
+    quality_rules_max_bytes: int = Field(
+        default=256 * 1024, description="Largest quality rule file (YAML or JSON) accepted"
+    )
+    quality_rules_max: int = Field(default=200, description="Most quality rules per resource")
+    quality_pattern_max_length: int = Field(
+        default=200, description="Longest regular expression in a pattern rule"
+    )
+    quality_sample_rows: int = Field(
+        default=10, description="Failing rows kept (masked) per rule in an evaluation report"
+    )
+    quality_reference_max_values: int = Field(
+        default=1_000_000,
+        description="Most distinct values of a reference column the ingest gate loads",
+    )
+    quality_quarantine_max_rows: int = Field(
+        default=100_000,
+        description="Most rows one batch may put in quarantine; beyond it the batch is rejected",
+    )
+    quality_default_cadence_hours: int = Field(
+        default=24, description="Hours between periodic evaluations of a rule set without one"
+    )
+    quality_alert_threshold: float = Field(
+        default=80.0, description="A resource score (0-100) below this raises a quality alert"
+    )
+    quality_update_grace_days: int = Field(
+        default=1, description="Days past its update cycle before a resource is alerted as late"
+    )
+    quality_weight_conformity: float = Field(default=1.0, description="Weight of 规范性")
+    quality_weight_completeness: float = Field(default=1.0, description="Weight of 完整性")
+    quality_weight_accuracy: float = Field(default=1.0, description="Weight of 准确性")
+    quality_weight_consistency: float = Field(default=1.0, description="Weight of 一致性")
+    quality_weight_timeliness: float = Field(default=1.0, description="Weight of 时效性")
+    quality_weight_accessibility: float = Field(default=1.0, description="Weight of 可访问性")
+    worker_poll_seconds: float = Field(
+        default=60.0, description="Seconds between rounds of `hutong worker` over its jobs"
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

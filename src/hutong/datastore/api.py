@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import select
 
 from hutong.audit.entry import subject_keys
@@ -15,6 +15,7 @@ from hutong.audit.runtime import request_event
 from hutong.catalog import service as catalog_service
 from hutong.core.deps import PUBLIC, AppSettings, DbSession, requires
 from hutong.core.errors import Forbidden, Invalid, NotFound, TooLarge
+from hutong.core.http import PROBLEM_JSON
 from hutong.core.keys import load_keys
 from hutong.core.security import Actor, Role
 from hutong.datastore import service, stream
@@ -28,7 +29,7 @@ RESERVED = {"offset", "limit", "sort", "fields", "include_total"}
 SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".ndjson", ".json", ".parquet"}
 
 
-@router.post("/resources/{resource_ref}/upload", status_code=201)
+@router.post("/resources/{resource_ref}/upload", status_code=201, response_model=IngestResult)
 def upload(
     resource_ref: str,
     session: DbSession,
@@ -37,7 +38,7 @@ def upload(
     file: Annotated[UploadFile, File(description="CSV, XLSX, JSON Lines or Parquet")],
     mode: Annotated[str, Query(pattern="^(upsert|replace)$")] = "upsert",
     format: Annotated[str | None, Query(pattern="^(csv|xlsx|jsonl|parquet)$")] = None,
-) -> IngestResult:
+) -> IngestResult | JSONResponse:
     """Load a file into a hosted table, all or nothing (the same file twice changes nothing)."""
     name = Path(file.filename or "upload").name
     suffix = Path(name).suffix.lower()
@@ -56,7 +57,7 @@ def upload(
                 raise TooLarge(f"the file is larger than {settings.max_upload_bytes} bytes")
             tmp.write(chunk)
         tmp.flush()
-        return service.ingest_file(
+        result = service.ingest_file(
             session=session,
             actor=actor,
             resource_ref=resource_ref,
@@ -68,6 +69,16 @@ def upload(
             batch_rows=settings.ingest_batch_rows,
             problem_limit=settings.ingest_report_problems,
         )
+    if result.quality and result.quality["outcome"] == "rejected":
+        # returned, not raised: the stored gate report commits while the table stays unchanged
+        refusal = Invalid(
+            "the quality gate rejected the file: rows fail the resource's rules; "
+            "the table is unchanged",
+            field="file",
+            extra={"quality": result.quality},
+        )
+        return JSONResponse(refusal.to_problem(), status_code=422, media_type=PROBLEM_JSON)
+    return result
 
 
 def _check_read(session: Any, actor: Actor | None, resource_ref: str) -> str:

@@ -23,6 +23,7 @@ class IngestResult(BaseModel):
     row_count: int
     pi_proposals: list[dict[str, Any]] = []
     created_at: dt.datetime
+    quality: dict[str, Any] | None = None  # the quality gate's report (hutong.quality.gate)
 
 
 class RecordPage(BaseModel):

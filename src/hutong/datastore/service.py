@@ -199,6 +199,9 @@ def ingest_file(
         )
         or 0
     )
+    from hutong.quality.gate import open_gate  # quality gates every batch before it commits
+
+    gate = open_gate(session=session, actor=actor, resource=resource, fields=fields)
     if mode == "replace":
         session.execute(delete(table))
     empty = mode == "replace" or not resource.row_count
@@ -216,6 +219,8 @@ def ingest_file(
                 continue
             if not proposals:
                 proposals = _pi_proposals(raw.table, fields)
+            if gate is not None:
+                typed = gate.check(typed, first_row=raw.first_row)
             if dialect == "postgresql":
                 _copy_postgres(session, table, typed, fields, batch_no, upsert=not empty)
             else:
@@ -230,11 +235,25 @@ def ingest_file(
             problems=problems.items,
             extra={"problem_count": problems.total},
         )
-    if rows == 0:
+    if rows == 0 and (gate is None or not gate.rows):
         raise Invalid("the file has no data rows; nothing was loaded")
+    batch_id = str(uuid.uuid4())
+    report = gate.finish(batch_id=batch_id) if gate is not None else None
+    if report is not None and report.outcome == "rejected":
+        return IngestResult(
+            resource_id=resource.id,
+            batch_id="",
+            sha256=sha,
+            rows=0,
+            format=src_format,
+            encoding=src_encoding,
+            row_count=resource.row_count or 0,
+            created_at=utcnow(),
+            quality=report.model_dump(mode="json"),
+        )
     now = utcnow()
     batch = IngestBatch(
-        id=str(uuid.uuid4()),
+        id=batch_id,
         resource_id=resource.id,
         sha256=sha,
         filename=(filename or path.name)[:255],
@@ -270,6 +289,7 @@ def ingest_file(
         row_count=resource.row_count or 0,
         pi_proposals=proposals,
         created_at=now,
+        quality=report.model_dump(mode="json") if report is not None else None,
     )
 
 

@@ -108,6 +108,8 @@ def _upstream(request: Request) -> UpstreamCaller:
 
 def _request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
+
+
 def _node_code(request: Request, session: Session) -> str:
     """The local node's code: fixed once the node exists, so read once per process."""
     code = getattr(request.app.state, "gateway_node", None)
