@@ -45,7 +45,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.db = database or Database(settings.resolved_database_url)
+    app.state.db = database or Database(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     app.state.audit = AuditRuntime(app.state.db, settings)
     app.state.webhooks = WebhookSender(app.state.db, settings)
     install_error_handlers(app)

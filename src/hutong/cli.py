@@ -41,7 +41,11 @@ def _database(settings: Settings) -> Any:
     from hutong.core.migrate import upgrade
 
     settings.home.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url)
+    db = Database(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     upgrade(db.engine)
     return db
 

@@ -23,7 +23,7 @@ from hutong.core.settings import Settings
 log = get_logger("hutong.worker")
 
 # Modules whose import registers their periodic jobs.
-JOB_MODULES = ("hutong.quality.jobs",)
+JOB_MODULES = ("hutong.quality.jobs", "hutong.objections.jobs")
 
 
 @dataclass(frozen=True)

@@ -139,3 +139,53 @@ def test_scores_use_the_dimension_weights():
     with_objections = score(results, weights=dimension_weights(Settings()), objections=(1, 4))
     assert with_objections["indicators"]["objections"] == 75.0
     assert score([], weights=dimension_weights(Settings()))["total"] is None
+
+
+def test_alerts_reach_the_provider_and_confirmed_objections_count_against_accuracy(world, settings):
+    """An alert is an in-app notification to the provider; a confirmed objection lowers the
+    accuracy dimension through the ``objections`` indicator; the worker escalates too."""
+    import uuid
+
+    from hutong.notifications.models import Notification
+    from hutong.objections.models import Objection
+
+    world.load()
+    with world.db.session_scope() as s:
+        s.get(Resource, world.resource).data_updated_at = utcnow() - dt.timedelta(days=3)
+        service.evaluate_due(session=s, settings=settings)
+    with world.db.session_scope() as s:
+        notes = list(s.scalars(select(Notification)))
+    assert [(n.organization_id, n.kind) for n in notes] == [(world.org, "quality.update_missed")]
+
+    _put(world, settings, "rules:\n  - {kind: not_null, columns: [name]}\n")
+    now = utcnow()
+    with world.db.session_scope() as s:
+        for key, decision in (("k1", "accepted"), ("k2", "partly_accepted"), ("k3", "rejected")):
+            s.add(
+                Objection(
+                    id=str(uuid.uuid4()),
+                    resource_id=world.resource,
+                    provider_org_id=world.org,
+                    record_key=key,
+                    fields=["name"],
+                    explanation="test",
+                    filer_kind="organization",
+                    filer="test",
+                    status="corrected" if decision != "rejected" else "rejected",
+                    due_at=now,
+                    decision=decision,
+                    decided_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    with world.db.session_scope() as s:
+        evaluation = service.evaluate(
+            session=s, actor=SYSTEM, resource_ref=world.resource, settings=settings
+        )
+    indicators = evaluation.scores["indicators"]
+    rows = len(data.rows())
+    assert indicators["objections"] == pytest.approx(100 * (rows - 2) / rows, abs=0.01)
+
+    results = Worker(world.db, settings).run_due(now=0)
+    assert results["objections.escalate"] == []  # nothing overdue, but the job ran

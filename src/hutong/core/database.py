@@ -27,6 +27,8 @@ class Base(DeclarativeBase):
 
 SYNCHRONOUS = ("FULL", "NORMAL")
 WAL_AUTOCHECKPOINT_PAGES = 10_000  # 40 MB of 4 KiB pages
+POOL_SIZE = 45  # defaults of HUTONG_DB_POOL_SIZE and HUTONG_DB_MAX_OVERFLOW
+MAX_OVERFLOW = 20
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any, synchronous: str = "FULL") -> None:
@@ -59,13 +61,29 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
 
 
-def make_engine(url: str, *, echo: bool = False, synchronous: str = "FULL") -> Engine:
-    """Create the engine: SQLite in WAL mode with immediate transactions, or PostgreSQL."""
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    synchronous: str = "FULL",
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = MAX_OVERFLOW,
+) -> Engine:
+    """Create the engine: SQLite in WAL mode with immediate transactions, or PostgreSQL.
+
+    The pool must hold a connection for every request thread and background thread at
+    once: a request waiting for a connection while the audit writer waits for one too
+    would stall both until the pool's timeout.
+    """
     if synchronous not in SYNCHRONOUS:
         raise ValueError(f"synchronous must be one of {SYNCHRONOUS}")
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=max_overflow,
         )
         event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, synchronous=synchronous))
 
@@ -75,15 +93,26 @@ def make_engine(url: str, *, echo: bool = False, synchronous: str = "FULL") -> E
 
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 class Database:
     """An engine and its session factory."""
 
-    def __init__(self, url: str, *, synchronous: str = "FULL") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        synchronous: str = "FULL",
+        pool_size: int = POOL_SIZE,
+        max_overflow: int = MAX_OVERFLOW,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, synchronous=synchronous)
+        self.engine = make_engine(
+            url, synchronous=synchronous, pool_size=pool_size, max_overflow=max_overflow
+        )
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

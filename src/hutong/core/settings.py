@@ -18,6 +18,15 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default SQLite (WAL) at $HUTONG_HOME/hutong.db"
     )
+    db_pool_size: int = Field(
+        default=45,
+        ge=1,
+        description="Database connections each process keeps open: one per request thread "
+        "(40) and the background threads (audit writer, checkpointer, senders)",
+    )
+    db_max_overflow: int = Field(
+        default=20, ge=0, description="Connections opened beyond the pool under a burst"
+    )
     base_url: str = Field(default="http://127.0.0.1:8000", description="Public URL of the node")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_json: bool = Field(default=True, description="JSON log lines (false: plain text)")
@@ -148,6 +157,11 @@ class Settings(BaseSettings):
     )
     quality_default_cadence_hours: int = Field(
         default=24, description="Hours between periodic evaluations of a rule set without one"
+    )
+    quality_objection_window_days: int = Field(
+        default=365,
+        ge=1,
+        description="Confirmed objections of this many days count against a resource's accuracy",
     )
     quality_alert_threshold: float = Field(
         default=80.0, description="A resource score (0-100) below this raises a quality alert"

@@ -172,16 +172,23 @@ class _Call:
         key = (now.date(), auth.consumer_org_id, auth.resource_id, auth.scenario_id)
         db = self.request.app.state.db
 
+        def count(s: Session) -> int:
+            return quota.calls_today(
+                session=s,
+                node=_node_code(self.request, s),
+                day=key[0],
+                actor_org=key[1],
+                resource_id=key[2],
+                scenario_id=key[3],
+            )
+
         def committed() -> int:
-            with db.session_scope(readonly=True) as s:
-                return quota.calls_today(
-                    session=s,
-                    node=_node_code(self.request, s),
-                    day=key[0],
-                    actor_org=key[1],
-                    resource_id=key[2],
-                    scenario_id=key[3],
-                )
+            # PostgreSQL reads what is committed now in the call's own transaction; a SQLite
+            # transaction keeps the snapshot of its first read, so a fresh one reads there.
+            if db.dialect != "sqlite":
+                return count(session)
+            with db.session_scope(readonly=True) as fresh:
+                return count(fresh)
 
         self.stack.enter_context(
             limits.quota.reserve(key, quota=auth.daily_quota, committed=committed, now=now)

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from hutong.core.clock import utcnow
 from hutong.core.settings import Settings
 from hutong.quality.dimensions import INDICATOR_DIMENSION, Dimension, Indicator
 
@@ -18,14 +20,21 @@ def dimension_weights(settings: Settings) -> dict[Dimension, float]:
     return {d: float(getattr(settings, f"quality_weight_{d.value}")) for d in Dimension}
 
 
-def confirmed_objections(*, session: Session, resource_id: str) -> tuple[int, int]:
-    """Confirmed objections (异议属实) against a resource and the records they were checked
-    against, as (A, B); they count against accuracy as the ``objections`` indicator.
+def confirmed_objections(
+    *, session: Session, resource_id: str, rows: int, window_days: int
+) -> tuple[int, int]:
+    """Records with a confirmed objection (异议属实) in the last ``window_days`` and the
+    records checked, as (A, B): they count against accuracy as the ``objections``
+    indicator, X = 1 - A/B."""
+    from hutong.objections import service as objections_service
 
-    The objections domain is not built yet: this is where it will be read; until then no
-    objection counts.
-    """
-    return 0, 0
+    since = utcnow() - dt.timedelta(days=window_days)
+    confirmed = objections_service.confirmed_records(
+        session=session, resource_id=resource_id, since=since
+    )
+    if confirmed == 0:
+        return 0, 0
+    return confirmed, max(rows, confirmed)
 
 
 def _round(value: float) -> float:

@@ -20,6 +20,7 @@ from hutong.core.errors import Forbidden, Invalid, NotFound
 from hutong.core.security import Actor, Role
 from hutong.core.settings import Settings
 from hutong.datastore import service as datastore_service
+from hutong.notifications import service as notifications_service
 from hutong.quality import rules as rules_mod
 from hutong.quality.evaluate import RuleOutcome, evaluate_table, update_late
 from hutong.quality.models import QualityAlert, QualityEvaluation, QualityRuleSet, QuarantinedRow
@@ -238,7 +239,12 @@ def store_evaluation(
     scores = score(
         results,
         weights=dimension_weights(settings),
-        objections=confirmed_objections(session=session, resource_id=resource.id),
+        objections=confirmed_objections(
+            session=session,
+            resource_id=resource.id,
+            rows=rows,
+            window_days=settings.quality_objection_window_days,
+        ),
     )
     row = QualityEvaluation(
         id=str(uuid.uuid4()),
@@ -435,6 +441,20 @@ def emit_alert(
     )
     session.add(alert)
     session.flush()
+    notifications_service.notify(  # in-app, and a signed webhook after the commit
+        session=session,
+        organization_id=resource.provider_id,
+        kind=f"quality.{kind}",
+        title=message,
+        body={
+            "alert_id": alert.id,
+            "resource_id": resource.id,
+            "kind": kind,
+            "score": score,
+            "threshold": threshold,
+            "evaluation_id": evaluation_id,
+        },
+    )
     return alert
 
 

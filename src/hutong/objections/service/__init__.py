@@ -1,6 +1,6 @@
 """The objections domain's logic (pages, API, CLI and jobs call these)."""
 
-from hutong.objections.service.figures import provider_figures
+from hutong.objections.service.figures import confirmed_records, provider_figures
 from hutong.objections.service.filing import (
     add_evidence,
     evidence_file,
@@ -21,6 +21,7 @@ from hutong.objections.service.workflow import (
 __all__ = [
     "add_evidence",
     "appeal",
+    "confirmed_records",
     "decide",
     "decide_appeal",
     "decide_extension",

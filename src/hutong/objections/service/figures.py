@@ -68,3 +68,14 @@ def provider_figures(
             )
         )
     return out
+
+
+def confirmed_records(*, session: Session, resource_id: str, since: dt.datetime) -> int:
+    """Distinct records of a resource with an objection confirmed (异议属实) since a time."""
+    stmt = select(Objection.record_key).where(
+        Objection.resource_id == resource_id,
+        Objection.decided_at.is_not(None),
+        Objection.decided_at >= since,
+        (Objection.decision.in_(CONFIRMED)) | (Objection.appeal_decision == "upheld"),
+    )
+    return len(set(session.scalars(stmt)))
