@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from hutong.web.ops import router as ops_router
     from hutong.web.pages import router as pages_router
 
+    # the gateway first: its calls are the hot path, and routes are matched in order
+    app.include_router(gateway_router, prefix="/gateway/v1")
     app.include_router(ops_router)
     app.include_router(identity_router, prefix="/api/v1")
     app.include_router(catalog_router, prefix="/api/v1")
@@ -79,7 +81,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(objections_router, prefix="/api/v1")
     app.include_router(notifications_router, prefix="/api/v1")
     app.include_router(quality_router, prefix="/api/v1")
-    app.include_router(gateway_router, prefix="/gateway/v1")
     app.include_router(ckan_router, prefix="/api/3/action")
     # CKAN serves the action API unversioned too, and ckanapi calls that path by default
     app.include_router(ckan_router, prefix="/api/action", include_in_schema=False)

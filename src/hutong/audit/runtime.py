@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from starlette.requests import Request
@@ -41,6 +43,15 @@ class AuditRuntime:
     def write(self, events: Sequence[AuditEvent]) -> list[int]:
         """Append and wait until the entries are durable."""
         return self.writer.write(events, timeout=self.settings.audit_write_timeout_seconds)
+
+    def submit(self, events: Sequence[AuditEvent]) -> Future[list[int]]:
+        """Queue events for the next group commit (their entries are made in this thread)."""
+        return self.writer.submit(events)
+
+    async def wait(self, durable: Future[list[int]]) -> list[int]:
+        """Wait in the event loop, holding no thread, until submitted entries are durable."""
+        timeout = self.settings.audit_write_timeout_seconds
+        return await asyncio.wait_for(asyncio.wrap_future(durable), timeout)
 
 
 def request_event(request: Request, actor: Actor | None, action: str, **kw: Any) -> AuditEvent:

@@ -45,6 +45,11 @@ def _bearer(request: Request) -> str | None:
 
 def current_actor(request: Request, session: DbSession) -> Actor | None:
     """The principal of the request: API key or login-session token, else None (anonymous)."""
+    return resolve_actor(request, session)
+
+
+def resolve_actor(request: Request, session: Session) -> Actor | None:
+    """:func:`current_actor` for code that holds its own session."""
     from hutong.identity import service as identity_service
 
     cached = getattr(request.state, "actor", None)
@@ -79,13 +84,33 @@ def requires(*roles: str) -> Callable[..., Actor | None]:
     """
 
     def dependency(actor: Annotated[Actor | None, Depends(current_actor)]) -> Actor | None:
-        if PUBLIC in roles:
-            return actor
-        if actor is None:
-            raise Unauthorized("log in or send an API key (Authorization: Bearer …)")
-        if AUTHENTICATED in roles or actor.has(*roles):
-            return actor
-        raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+        return check_roles(actor, roles)
+
+    dependency.__hutong_permission__ = roles  # type: ignore[attr-defined]
+    return dependency
+
+
+def check_roles(actor: Actor | None, roles: tuple[str, ...]) -> Actor | None:
+    """The actor if it holds any of ``roles``; raises Unauthorized or Forbidden."""
+    if PUBLIC in roles:
+        return actor
+    if actor is None:
+        raise Unauthorized("log in or send an API key (Authorization: Bearer …)")
+    if AUTHENTICATED in roles or actor.has(*roles):
+        return actor
+    raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+
+
+def requires_in_call(*roles: str) -> Callable[..., Any]:
+    """Declare a route's permission, checked by the route itself in its own transaction.
+
+    For hot routes that do all their database work in one worker-thread call: the
+    dependency does no I/O (so it costs no thread hop) and hands the roles to the route,
+    which calls :func:`resolve_actor` and :func:`check_roles` before anything else.
+    """
+
+    async def dependency() -> tuple[str, ...]:
+        return roles
 
     dependency.__hutong_permission__ = roles  # type: ignore[attr-defined]
     return dependency

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import io
+import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -34,17 +36,35 @@ Progress = Callable[[int, int], None]  # (bytes read, rows loaded)
 HASH_CHUNK = 1 << 20
 
 
+def _schema_text(resource: Resource) -> str:
+    return json.dumps(resource.meta["fields"], sort_keys=True, ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_fields(schema: str) -> tuple[FieldSpec, ...]:
+    return tuple(FieldSpec.model_validate(f) for f in json.loads(schema))
+
+
+@functools.lru_cache(maxsize=4096)
+def _built_table(name: str, schema: str) -> Table:
+    return tables.build_table(name, _parsed_fields(schema))
+
+
 def fields_of(resource: Resource) -> list[FieldSpec]:
-    """The declared fields of a resource row."""
-    return [FieldSpec.model_validate(f) for f in resource.meta["fields"]]
+    """The declared fields of a resource row (parsed once per schema; do not mutate them)."""
+    return list(_parsed_fields(_schema_text(resource)))
 
 
 def table_of(resource: Resource) -> Table:
-    """The hosted table of a resource. Raises Invalid if the resource is not hosted."""
+    """The hosted table of a resource. Raises Invalid if the resource is not hosted.
+
+    One Table object per table name and schema, so SQLAlchemy's statement cache holds
+    across calls (a new Table each call meant compiling every lookup anew).
+    """
     if not resource.hosted:
         raise Invalid(f"resource {resource.id} is not hosted on this node", field="resource")
     name = resource.table_name or tables.table_name_for(resource.id, resource.code)
-    return tables.build_table(name, fields_of(resource))
+    return _built_table(name, _schema_text(resource))
 
 
 def may_manage(actor: Actor, resource: Resource) -> bool:
