@@ -219,7 +219,7 @@ class Checkpointer:
             return None  # node not initialized yet
         except Exception as exc:
             self.frontier = None
-            _log.error("checkpoint failed", error=type(exc).__name__)
+            _log.error("checkpoint failed", error=type(exc).__name__, detail=str(exc)[:200])
             return None
 
     def _run(self) -> None:

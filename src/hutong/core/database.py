@@ -51,7 +51,10 @@ def wal_checkpoint(engine: Engine) -> None:
     """Copy what the WAL holds into the SQLite file without waiting for anyone (PASSIVE)."""
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            # on the driver's connection: SQLAlchemy would BEGIN first, and a checkpoint
+            # cannot run inside a transaction
+            raw = conn.connection.driver_connection
+            raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # type: ignore[union-attr]
 
 
 def _sqlite_begin(conn: Any) -> None:
