@@ -1,6 +1,8 @@
 """Audit log: durable appends beside plain inserts, whole-log verification, inclusion proofs.
 
-1. Appends. ``WRITER_COUNTS`` threads (8, 64, then 256) send events to the group-commit
+1. Appends. ``WRITER_COUNTS`` threads (8, 64, then 256), then ``ASYNC_WRITER_COUNTS``
+   asyncio tasks in one event loop (256, 1024: how the gateway waits), send events to the
+   group-commit
    :class:`~hutong.audit.writer.AuditWriter` as requests of 1 to 10 events and wait for
    each to be durable, as request handlers do, while a
    :class:`~hutong.audit.checkpoints.Checkpointer` signs a checkpoint every second. They
@@ -32,6 +34,7 @@ each part ends. Nothing here asserts a timing: the figures go to docs/benchmarks
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -69,6 +72,7 @@ from hutong.core.settings import Settings
 QUICK = os.environ.get("HUTONG_BENCH_QUICK", "") not in ("", "0")
 ENTRIES = 100_000 if QUICK else 500_000
 WRITER_COUNTS = (8, 64, 256)
+ASYNC_WRITER_COUNTS = (256, 1024)  # request handlers as asyncio tasks, as the gateway waits
 VERIFY_WORKERS = os.cpu_count() or 1
 APPEND_SECONDS = 3.0 if QUICK else 10.0
 RUNS = 2  # best of, as the ingest benchmark: the machine may be shared
@@ -239,6 +243,67 @@ def timed_appends(
     }
 
 
+def timed_appends_async(
+    db: Database,
+    settings: Settings,
+    requests: list[list[list[AuditEvent]]],
+    *,
+    seconds_at_most: float = APPEND_SECONDS,
+) -> dict[str, Any]:
+    """:func:`timed_appends` with the handlers as asyncio tasks in one event loop.
+
+    This is how the gateway waits for its entries (``AuditRuntime.wait``): the request's
+    work is done, the entry submitted, and the event loop awaits the group commit, so
+    thousands of calls can wait at once without a thread each.
+    """
+    from hutong.audit.writer import AuditWriter
+
+    writer = AuditWriter(db, node=None, max_batch=settings.audit_max_batch)
+    writer.start()
+    checkpointer = Checkpointer(db, settings)
+    commits = [0]
+
+    def count_commit(_conn: Any) -> None:
+        if threading.current_thread().name == "audit-writer":
+            commits[0] += 1
+
+    event.listen(db.engine, "commit", count_commit)
+    written = [0] * len(requests)
+
+    async def handler(n: int, deadline: float) -> None:
+        for events in requests[n]:
+            if time.perf_counter() > deadline:
+                break
+            await asyncio.wrap_future(writer.submit(events))
+            written[n] += len(events)
+
+    async def main() -> tuple[float, float]:
+        start = time.perf_counter()
+        checkpointer.start()
+        await asyncio.gather(*(handler(n, start + seconds_at_most) for n in range(len(requests))))
+        return start, time.perf_counter()
+
+    start, durable_at = asyncio.run(main())
+    checkpointer.stop()
+    seconds = time.perf_counter() - start
+    writer.stop()
+    event.remove(db.engine, "commit", count_commit)
+    entries = sum(written)
+    with db.session_scope(readonly=True) as s:
+        head = latest(s)
+        signed = s.scalar(select(func.count()).select_from(AuditCheckpoint))
+    if head is None or head.tree_size != entries:
+        raise RuntimeError(f"the last checkpoint covers {head and head.tree_size}, not {entries}")
+    return {
+        "entries": entries,
+        "seconds": seconds,
+        "durable_seconds": durable_at - start,
+        "commits": commits[0],
+        "batch": entries / max(commits[0], 1),
+        "checkpoints": signed,
+    }
+
+
 def _plain_copy(metadata: MetaData, source: Table) -> Table:
     """A table named plain_<source> with the same columns, primary key and indexes."""
     name = f"plain_{source.name}"
@@ -337,8 +402,11 @@ def timed_verify(db: Database, keys_dir: Path, workdir: Path) -> dict[str, Any]:
     }
 
 
-def bench_appends(kind: str, workdir: Path, *, writers: int) -> dict[str, Any]:
-    """Appends by ``writers`` threads beside plain inserts of the same rows; one fresh node.
+def bench_appends(
+    kind: str, workdir: Path, *, writers: int, mode: str = "threads"
+) -> dict[str, Any]:
+    """Appends by ``writers`` threads (or asyncio tasks, ``mode="asyncio"``) beside plain
+    inserts of the same rows; one fresh node.
 
     Returns the figures and leaves the database open for verification (``"db"``, with
     its ``"keys_dir"``).
@@ -351,11 +419,13 @@ def bench_appends(kind: str, workdir: Path, *, writers: int) -> dict[str, Any]:
     settings = _settings(workdir, name)
     pool = event_pool(load_keys(settings.keys_dir).subject_hmac)
     requests = requests_per_writer(pool, total=ENTRIES, writers=writers)
-    ours = timed_appends(db, settings, requests)
+    timed = timed_appends_async if mode == "asyncio" else timed_appends
+    ours = timed(db, settings, requests)
     plain = plain_inserts(db, batch=max(1, round(ours["batch"])))
     return {
         "backend": "SQLite" if kind == "sqlite" else "PostgreSQL",
         "writers": writers,
+        "mode": mode,
         **ours,
         "rate": ours["entries"] / ours["seconds"],
         "subjects": plain["subjects"],
@@ -371,12 +441,14 @@ def bench_backend(kind: str, workdir: Path) -> tuple[list[dict[str, Any]], dict[
     """Appends with each of ``WRITER_COUNTS``, best of ``RUNS``; then verification."""
     results = []
     checked: dict[str, Any] = {}
-    for writers in WRITER_COUNTS:
+    configs = [(w, "threads") for w in WRITER_COUNTS]
+    configs += [(w, "asyncio") for w in ASYNC_WRITER_COUNTS]
+    for writers, mode in configs:
         runs = []
         for attempt in range(RUNS):
-            run = bench_appends(kind, workdir, writers=writers)
+            run = bench_appends(kind, workdir, writers=writers, mode=mode)
             db, keys_dir = run.pop("db"), run.pop("keys_dir")
-            if writers == WRITER_COUNTS[-1] and attempt == RUNS - 1:
+            if (writers, mode) == configs[-1] and attempt == RUNS - 1:
                 checked = timed_verify(db, keys_dir, workdir)
             db.dispose()
             runs.append(run)

@@ -93,12 +93,14 @@ def _audit_section(result: dict[str, Any], when: str, where: str) -> list[str]:
         "| hutong entries/s | plain inserts/s | ratio | >= 50,000/s | >= 0.5x |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
+    _WRITERS = {"threads": "threads", "asyncio": "asyncio tasks"}
     for r in result["appends"]:
         absolute = (
             _met(r["rate"] >= audit.GOAL_APPENDS) if r["backend"] == "SQLite" else "(SQLite goal)"
         )
         lines.append(
-            f"| {r['backend']} | {r['writers']} | {r['entries']:,} | {r['batch']:.0f} | "
+            f"| {r['backend']} | {r['writers']} {_WRITERS[r['mode']]} | {r['entries']:,} | "
+            f"{r['batch']:.0f} | "
             f"{r['checkpoints']} | {r['rate']:,.0f} | {r['plain_rate']:,.0f} | "
             f"{r['ratio']:.2f}x | {absolute} | {_met(r['ratio'] >= audit.GOAL_RATIO)} |"
         )

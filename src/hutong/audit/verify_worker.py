@@ -15,7 +15,7 @@ from typing import Any
 
 from hutong.audit.merkle import Frontier
 
-BLOCK_LEVEL = 16
+BLOCK_LEVEL = 14
 
 _connection: Any = None
 
