@@ -243,6 +243,8 @@ def demo(
 
     os.environ["HUTONG_DEMO"] = "1"
     settings = _settings(home)
+    if "HUTONG_BASE_URL" not in os.environ:  # the printed links name where it serves
+        settings.base_url = f"http://{host}:{port}"
     db = _database(settings)
     try:
         creds = load_demo(db=db, settings=settings, people=people, console=err)
