@@ -187,5 +187,13 @@ def test_alerts_reach_the_provider_and_confirmed_objections_count_against_accura
     rows = len(data.rows())
     assert indicators["objections"] == pytest.approx(100 * (rows - 2) / rows, abs=0.01)
 
+    with world.db.session_scope(readonly=True) as s:
+        report = reports.provider_report(session=s, provider_id=world.org)
+    figures = report.providers[0]
+    assert (figures.objections_filed, figures.objections_confirmed) == (3, 2)
+    assert figures.objection_days_to_decision == 0 and figures.objections_overdue_rate == 0
+    html = reports.to_html(report, lang="zh")
+    assert "异议属实" in html and "平均处理天数" in html
+
     results = Worker(world.db, settings).run_due(now=0)
     assert results["objections.escalate"] == []  # nothing overdue, but the job ran

@@ -107,10 +107,14 @@ def ranking(*, session: Session) -> list[ProviderScore]:
     by_provider: dict[str, list[ResourceScore]] = defaultdict(list)
     for score in resource_scores(session=session):
         by_provider[score.provider_id].append(score)
+    from hutong.objections import service as objections_service
+
+    figures = {f.provider_org_id: f for f in objections_service.provider_figures(session=session)}
     rows = []
     for provider_id, scores in by_provider.items():
         scored = [s for s in scores if s.score is not None]
         mean = weighted_mean((s.score, 1.0) for s in scored if s.score is not None)
+        objections = figures.get(provider_id)
         rows.append(
             ProviderScore(
                 rank=0,
@@ -120,6 +124,10 @@ def ranking(*, session: Session) -> list[ProviderScore]:
                 resources=len(scores),
                 evaluated=len(scored),
                 dimensions=_mean_dimensions(scored),
+                objections_filed=objections.filed if objections else 0,
+                objections_confirmed=objections.confirmed if objections else 0,
+                objections_overdue_rate=objections.overdue_rate if objections else None,
+                objection_days_to_decision=objections.mean_days_to_decision if objections else None,
             )
         )
     rows.sort(key=lambda r: (r.score is None, -(r.score or 0), r.provider_id))

@@ -107,6 +107,11 @@ class ProviderScore(BaseModel):
     resources: int
     evaluated: int
     dimensions: dict[str, float]
+    # objections (异议) about the provider's data, from the objections domain
+    objections_filed: int = 0
+    objections_confirmed: int = 0
+    objections_overdue_rate: float | None = None
+    objection_days_to_decision: float | None = None
 
 
 class QualityReport(BaseModel):
