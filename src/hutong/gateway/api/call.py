@@ -81,6 +81,15 @@ def node_code(request: Request, session: Session) -> str:
     return code  # type: ignore[no-any-return]
 
 
+def subject_secret(request: Request) -> bytes:
+    """The node's subject-key secret: fixed once the node exists, so read once per process."""
+    secret = getattr(request.app.state, "gateway_subject_secret", None)
+    if secret is None:
+        secret = load_keys(request.app.state.settings.keys_dir).subject_hmac
+        request.app.state.gateway_subject_secret = secret
+    return secret  # type: ignore[no-any-return]
+
+
 def field_list(fields: str | None) -> list[str] | None:
     return [f.strip() for f in fields.split(",") if f.strip()] if fields else None
 
@@ -108,7 +117,7 @@ class Call:
         self.resource_id: str | None = None
         self.provider_org: str | None = None
         self.stack = ExitStack()
-        self.secret = load_keys(request.app.state.settings.keys_dir).subject_hmac
+        self.secret = subject_secret(request)
 
     @property
     def pseudonym_key(self) -> bytes:
