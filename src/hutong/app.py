@@ -14,6 +14,7 @@ from hutong.core.database import Database
 from hutong.core.http import BodyLimitMiddleware, RequestLogMiddleware, install_error_handlers
 from hutong.core.logging import configure as configure_logging
 from hutong.core.settings import Settings, get_settings
+from hutong.gateway.lane import LookupLane
 from hutong.notifications.sender import WebhookSender
 
 
@@ -31,6 +32,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         finally:
             app.state.webhooks.stop()
             app.state.audit.stop()
+            lane = getattr(app.state, "gateway_lane", None)
+            if lane is not None:
+                lane.close()
             caller = getattr(app.state, "upstream_caller", None)
             if caller is not None:
                 caller.close()
@@ -88,6 +92,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(packages=[("hutong.web", "static")]), name="static")
 
+    app.add_middleware(LookupLane, hutong_app=app)  # innermost: logged and limited too
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_json_body_bytes,

@@ -3,6 +3,7 @@
 from hutong.audit import models as audit_models
 from hutong.catalog import models as catalog_models
 from hutong.datastore import models as datastore_models
+from hutong.gateway import models as gateway_models
 from hutong.identity import models as identity_models
 from hutong.notifications import models as notifications_models
 from hutong.objections import models as objections_models
@@ -14,6 +15,7 @@ __all__ = [
     "audit_models",
     "catalog_models",
     "datastore_models",
+    "gateway_models",
     "identity_models",
     "notifications_models",
     "objections_models",

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         default=20.0,
         description="Gateway calls a second per grant, per gateway process (token bucket; 0: off)",
     )
+    gateway_fast_lane: bool = Field(
+        default=True,
+        description="Answer common key lookups in the gateway's fast lane (decision 0015)",
+    )
     gateway_rate_burst: int = Field(
         default=40, description="Gateway calls a grant may make at once, per gateway process"
     )

@@ -419,7 +419,10 @@ def _coerce(field: FieldSpec, value: Any) -> Any:
             return dt.date.fromisoformat(str(value))
         if field.type == FieldType.datetime:
             return dt.datetime.fromisoformat(str(value))
-        return str(value)
+        text = str(value)
+        if "\x00" in text:  # PostgreSQL text cannot hold it; no stored value has it
+            raise ValueError("NUL character")
+        return text
     except (ValueError, decimal.InvalidOperation) as exc:
         raise Invalid(
             f"'{value}' is not a valid {field.type.value} for field '{field.name}'",

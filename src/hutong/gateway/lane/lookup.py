@@ -1,0 +1,292 @@
+"""The lane itself: an ASGI middleware in front of the routes (see the package docstring)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import urllib.parse
+from contextlib import ExitStack
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hutong.core.clock import utcnow
+from hutong.core.deps import iter_routes
+from hutong.core.errors import HutongError
+from hutong.core.logging import get_logger
+from hutong.core.security import Role, token_hash
+from hutong.gateway import service as gateway
+from hutong.gateway.api.call import Call, field_list, limits_of, subject_secret
+from hutong.gateway.lane.policy import NotHere, Policy, load, record_of
+from hutong.gateway.service.records import Answer
+from hutong.sharing.schemas import CallType
+
+PREFIX = "/gateway/v1/resources/"
+ROUTE_PATH = PREFIX + "{resource_ref}/records/{key}"
+FIELDS_MAX = 2000  # the route's limit of ``fields``
+_log = get_logger("hutong.gateway")
+_TAIL = b',"flags":[]}'
+
+
+class LookupLane:
+    """Answers the common key lookup itself; passes every other request to the app."""
+
+    def __init__(self, app: ASGIApp, *, hutong_app: Any) -> None:
+        self.app = app
+        self.hutong = hutong_app  # the FastAPI app: its state (settings, db, audit, limits)
+        self.policy = Policy()
+        self._load_lock = threading.Lock()
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._pseudonym_keys: dict[str, bytes] = {}
+        self._route: Any = None
+        self.answered = 0  # calls this lane answered itself (the rest went to the routes)
+        state = hutong_app.state
+        self.enabled = state.settings.gateway_fast_lane
+        self.inline = state.db.dialect == "sqlite"  # SQLite reads take microseconds
+        state.gateway_lane = self
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.enabled
+            and scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"].startswith(PREFIX)
+        ):
+            ref, sep, key = scope["path"][len(PREFIX) :].partition("/records/")
+            plain = sep and ref and key and "/" not in ref and "/" not in key
+            if plain and await self._answer(scope, send, ref, key):
+                return
+        await self.app(scope, receive, send)
+
+    # the call ---------------------------------------------------------------------------
+
+    async def _answer(self, scope: Scope, send: Send, ref: str, key: str) -> bool:
+        """Answer the lookup; False (nothing sent, nothing audited) to leave it to the route."""
+        parsed = _request_parts(scope, self.hutong.state.settings.api_key_prefix)
+        if parsed is None:
+            return False
+        api_key, scenario, fields = parsed
+        now = utcnow()
+        today = now.date()
+        for _ in range(2):  # a second time after the generation moved on
+            found = self._cached(api_key, scenario, ref, fields, today)
+            if found is None:
+                found = await run_in_threadpool(self._load, api_key, scenario, ref, fields, today)
+                if found is None:
+                    return False
+            actor, auth, plan = found
+            try:
+                params = plan.params(day=today, node=self.policy.node or "", auth=auth, key=key)
+            except (NotHere, HutongError):
+                return False
+            request = Request(scope)
+            try:
+                if self.inline:
+                    stack, row = self._reserve(request, auth, plan, params, now)
+                else:
+                    stack, row = await run_in_threadpool(
+                        self._reserve, request, auth, plan, params, now
+                    )
+            except Exception as exc:  # a refusal (429) or a failed read: the route answers
+                if not isinstance(exc, HutongError):
+                    _log.warning("gateway lane read failed", error=type(exc).__name__)
+                    self._drop_connection()
+                return False
+            if row[0] == self.policy.generation:
+                break
+            stack.close()  # the policy changed since it was cached: load it again
+            self.policy.clear(None)
+        else:
+            return False
+        with stack:  # the quota reservation ends once the audit entry is durable
+            record = record_of(plan, row)
+            if record is None:
+                return False  # no such record: the route answers 404
+            record_key = ",".join(str(record[f.name]) for f in plan.key_specs)
+            if record_key in self.policy.flagged.get(auth.resource_id, ()):
+                return False  # under objection: the route adds the flags
+            pkey = self._pseudonym_key(request, auth.consumer_org_id)
+            delivered = {
+                f.name: gateway.deliver_value(
+                    record.get(f.name), f, auth.deliveries[f.name], key=pkey
+                )
+                for f in plan.specs
+            }
+            call = Call(
+                request,
+                actor,
+                action="data.lookup",
+                call_type=CallType.query,
+                resource_ref=ref,
+                scenario=scenario,
+            )
+            call.resource_id, call.provider_org = auth.resource_id, auth.provider_org_id
+            answer = Answer(
+                body=None,
+                fields=[f.name for f in plan.specs],
+                records=1,
+                subjects=[str(record[n]) for n in plan.subject_names if record.get(n)],
+                record_keys=[record_key],
+            )
+            event = call.event(outcome="ok", answer=answer, detail={})
+            audit = self.hutong.state.audit
+            await audit.wait(audit.submit([event]))
+        body = plan.head + orjson.dumps(delivered) + _TAIL
+        scope["route"] = self._lookup_route()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-length", str(len(body)).encode("latin-1")),
+                    (b"content-type", b"application/json"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+        self.answered += 1
+        return True
+
+    def _reserve(
+        self, request: Request, auth: Any, plan: Any, params: Any, now: dt.datetime
+    ) -> tuple[ExitStack, Any]:
+        """Take a rate token and a unit of the day's quota, reading the record on the way.
+
+        The quota count and the record come from one statement (``LookupPlan``); the
+        reservation is held in the returned stack until the audit entry is durable.
+        Raises RateLimited.
+        """
+        limits = limits_of(request)
+        limits.buckets.take(auth.grant_id)
+        rows: list[Any] = []
+
+        def committed() -> int:
+            rows.append(self._fetch(plan.sql, params))
+            return int(rows[-1][1])
+
+        stack = ExitStack()
+        try:
+            stack.enter_context(
+                limits.quota.reserve(
+                    (now.date(), auth.consumer_org_id, auth.resource_id, auth.scenario_id),
+                    quota=auth.daily_quota,
+                    committed=committed,
+                    now=now,
+                )
+            )
+        except BaseException:
+            stack.close()
+            raise
+        return stack, rows[-1]
+
+    # the cache ---------------------------------------------------------------------------
+
+    def _cached(self, api_key: str, scenario: str, ref: str, fields: Any, today: Any) -> Any:
+        policy = self.policy
+        if policy.generation is None or policy.node is None:
+            return None
+        actor = policy.actors.get(token_hash(api_key))
+        if actor is None:
+            return None
+        auth = policy.grants.get((actor.id, scenario, ref, today))
+        if auth is None:
+            return None
+        try:
+            specs = gateway.granted_fields(auth, fields)
+        except HutongError:
+            return None
+        plan = policy.plans.get((auth.resource_id, auth.scenario_id, tuple(f.name for f in specs)))
+        if plan is None or auth.resource_id not in policy.flagged:
+            return None
+        return actor, auth, plan
+
+    def _load(self, api_key: str, scenario: str, ref: str, fields: Any, today: Any) -> Any:
+        with self._load_lock:
+            found = load(
+                db=self.hutong.state.db,
+                policy=self.policy,
+                api_key=api_key,
+                scenario=scenario,
+                resource_ref=ref,
+                fields=fields,
+                today=today,
+            )
+        if found is None or not found[0].has(Role.consumer):
+            return None
+        return found
+
+    def _pseudonym_key(self, request: Request, org: str) -> bytes:
+        pkey = self._pseudonym_keys.get(org)
+        if pkey is None:
+            secret = subject_secret(request)
+            pkey = self._pseudonym_keys[org] = gateway.pseudonym_key(
+                subject_secret=secret, consumer_org_id=org
+            )
+        return pkey
+
+    def _lookup_route(self) -> Any:
+        if self._route is None:
+            routes = iter_routes(self.hutong.routes)
+            self._route = next((r for r in routes if getattr(r, "path", "") == ROUTE_PATH), None)
+        return self._route
+
+    # the database ------------------------------------------------------------------------
+
+    def _fetch(self, sql: str, params: Any) -> Any:
+        """One row of the lookup statement, on this thread's own driver connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            fairy = self.hutong.state.db.engine.raw_connection()
+            conn = fairy.driver_connection
+            if not self.inline:
+                conn.autocommit = True  # each statement its own snapshot, no open transaction
+            self._local.conn, self._local.fairy = conn, fairy
+            self._connections.append(fairy)
+        cursor = conn.cursor()
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+    def _drop_connection(self) -> None:
+        fairy = getattr(self._local, "fairy", None)
+        self._local.conn = self._local.fairy = None
+        if fairy is not None:
+            self._connections.remove(fairy)
+            fairy.invalidate()
+
+    def close(self) -> None:
+        """Give the lane's database connections back (at shutdown)."""
+        while self._connections:
+            self._connections.pop().close()
+
+
+def _request_parts(scope: Scope, prefix: str) -> tuple[str, str, list[str] | None] | None:
+    """API key, scenario and requested fields, or None when the route should see it."""
+    authorization = scenario = None
+    for name, value in scope["headers"]:
+        if name == b"authorization" and authorization is None:
+            authorization = value.decode("latin-1")
+        elif name == b"x-hutong-scenario" and scenario is None:
+            scenario = value.decode("latin-1")
+    if authorization is None or scenario is None:
+        return None
+    if authorization[:7].lower() != "bearer ":
+        return None
+    api_key = authorization[7:].strip()
+    scenario = scenario.strip()
+    if not api_key.startswith(prefix) or not scenario or len(scenario) > 100:
+        return None
+    fields: list[str] | None = None
+    query = scope.get("query_string", b"")
+    if query:
+        pairs = urllib.parse.parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        if len(pairs) != 1 or pairs[0][0] != "fields" or len(pairs[0][1]) > FIELDS_MAX:
+            return None
+        fields = field_list(pairs[0][1])
+    return api_key, scenario, fields

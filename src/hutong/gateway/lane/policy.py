@@ -1,0 +1,238 @@
+"""What authorizes a lookup, cached per process for one policy generation.
+
+Everything here is loaded through the same service functions the routes call
+(``identity.actor_from_api_key``, ``gateway.authorize``, ``objections.flags``), in one
+read transaction that also reads the generation, so a cached item is exactly what the
+routes would decide at that generation. Only successes are cached: a refusal is left to
+the routes, which answer and audit it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, bindparam, func, literal_column, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+from hutong.audit.models import AuditStat
+from hutong.catalog import service as catalog_service
+from hutong.catalog.schemas import FieldSpec
+from hutong.core.database import Database
+from hutong.core.errors import HutongError
+from hutong.core.security import Actor, token_hash
+from hutong.datastore import service as datastore_service
+from hutong.datastore.service import _coerce as coerce_filter_value
+from hutong.datastore.service import _json_value as json_value
+from hutong.gateway import quota
+from hutong.gateway import service as gateway
+from hutong.gateway.models import GatewayPolicy
+from hutong.gateway.service.records import delivered_fields
+from hutong.identity import service as identity_service
+from hutong.objections import flags
+from hutong.sharing.schemas import CallType
+
+GrantKey = tuple[str, str, str, dt.date]  # (app id, scenario, resource as given, day)
+
+
+@dataclass(frozen=True)
+class LookupPlan:
+    """One resource's lookup for one set of delivered fields: its SQL and how to answer.
+
+    The statement reads, in one snapshot: the policy generation, the calls of the day in
+    the audit statistics (the quota count of ``gateway.quota``), and the record.
+    """
+
+    resource_id: str
+    sql: str
+    names: tuple[str, ...]  # the record's columns read, in order
+    results: tuple[Callable[[Any], Any] | None, ...]  # the driver value -> Python value
+    key_specs: tuple[FieldSpec, ...]
+    key_binds: tuple[Callable[[Any], Any] | None, ...]
+    day_bind: Callable[[Any], Any] | None
+    specs: tuple[FieldSpec, ...]  # delivered, in order
+    subject_names: tuple[str, ...]
+    head: bytes  # the answer's JSON up to the record: resource, scenario, fields
+    defaults: dict[str, Any]  # the statement's fixed parameters (actions, limit)
+    order: tuple[str, ...]  # positional drivers: the parameters' order
+
+    def params(self, *, day: dt.date, node: str, auth: gateway.Authorized, key: str) -> Any:
+        """The statement's parameters; raises Invalid for a key part of the wrong type."""
+        parts = key.split(",") if len(self.key_specs) > 1 else [key]
+        if len(parts) != len(self.key_specs):
+            raise NotHere
+        values: list[Any] = []
+        for spec, bind, part in zip(self.key_specs, self.key_binds, parts, strict=True):
+            value = coerce_filter_value(spec, part)
+            values.append(bind(value) if bind else value)
+        day_value = self.day_bind(day) if self.day_bind else day
+        named = {
+            **self.defaults,
+            "day": day_value,
+            "node": node,
+            "org": auth.consumer_org_id,
+            "resource": auth.resource_id,
+            "scenario": auth.scenario_id,
+            **{f"k{i}": v for i, v in enumerate(values)},
+        }
+        return [named[name] for name in self.order] if self.order else named
+
+
+class NotHere(Exception):
+    """The lane does not answer this call: the routes do."""
+
+
+@dataclass
+class Policy:
+    """This process's cache of one generation (None: nothing loaded yet)."""
+
+    generation: int | None = None
+    actors: dict[str, Actor] = field(default_factory=dict)  # API key hash -> app
+    grants: dict[GrantKey, gateway.Authorized] = field(default_factory=dict)
+    plans: dict[tuple[str, str, tuple[str, ...]], LookupPlan] = field(default_factory=dict)
+    flagged: dict[str, frozenset[str]] = field(default_factory=dict)  # resource -> keys
+    node: str | None = None
+
+    def clear(self, generation: int | None) -> None:
+        self.generation = generation
+        self.actors.clear()
+        self.grants.clear()
+        self.plans.clear()
+        self.flagged.clear()
+
+
+def read_generation(session: Session) -> int:
+    """The current policy generation (in the session's snapshot)."""
+    return int(session.scalar(select(GatewayPolicy.generation).where(GatewayPolicy.id == 1)) or 0)
+
+
+def load(
+    *,
+    db: Database,
+    policy: Policy,
+    api_key: str,
+    scenario: str,
+    resource_ref: str,
+    fields: Sequence[str] | None,
+    today: dt.date,
+) -> tuple[Actor, gateway.Authorized, LookupPlan] | None:
+    """Fill the cache for this call in one read transaction; None if the routes must answer.
+
+    A generation newer than the cache's empties the cache first.
+    """
+    with db.session_scope(readonly=True) as session:
+        generation = read_generation(session)
+        if generation != policy.generation:
+            policy.clear(generation)
+        if policy.node is None:
+            policy.node = identity_service.require_node(session=session).code
+        digest = token_hash(api_key)
+        try:
+            actor = policy.actors.get(digest) or identity_service.actor_from_api_key(
+                session=session, key=api_key
+            )
+            if actor is None or not actor.organization_id:
+                return None
+            policy.actors[digest] = actor
+            grant_key = (actor.id, scenario, resource_ref, today)
+            auth = policy.grants.get(grant_key) or gateway.authorize(
+                session=session,
+                actor=actor,
+                scenario_id=scenario,
+                resource_ref=resource_ref,
+                call_type=CallType.query,
+                today=today,
+            )
+            if auth.upstream is not None or auth.table_name is None:
+                return None  # provider APIs and empty resources: the routes
+            policy.grants[grant_key] = auth
+            specs = gateway.granted_fields(auth, fields)
+        except HutongError:
+            return None
+        names = tuple(f.name for f in specs)
+        plan_key = (auth.resource_id, auth.scenario_id, names)
+        plan = policy.plans.get(plan_key)
+        if plan is None:
+            plan = policy.plans[plan_key] = make_plan(
+                session=session, auth=auth, specs=specs, dialect=db.engine.dialect
+            )
+        if auth.resource_id not in policy.flagged:
+            found = flags.flagged_fields(session=session, resource_id=auth.resource_id)
+            policy.flagged[auth.resource_id] = frozenset(found)
+        return actor, auth, plan
+
+
+def make_plan(
+    *, session: Session, auth: gateway.Authorized, specs: Sequence[FieldSpec], dialect: Dialect
+) -> LookupPlan:
+    """Compile the lookup statement of a resource and delivered fields."""
+    resource = catalog_service.get_row(session=session, resource_ref=auth.resource_id)
+    table = datastore_service.table_of(resource)
+    delivered = [f.name for f in specs]
+    extra = [f.name for f in (*auth.subject_fields, *auth.key_fields)]
+    names = tuple(dict.fromkeys([*delivered, *extra]))
+    key_specs = tuple(auth.key_fields)
+    generation = select(GatewayPolicy.generation).where(GatewayPolicy.id == 1).scalar_subquery()
+    used = (
+        select(func.coalesce(func.sum(AuditStat.calls), 0))
+        .where(
+            AuditStat.day == bindparam("day", value=None),
+            AuditStat.node == bindparam("node", value=None),
+            AuditStat.actor_org == bindparam("org", value=None),
+            AuditStat.resource_id == bindparam("resource", value=None),
+            AuditStat.scenario_id == bindparam("scenario", value=None),
+            AuditStat.action.in_(quota.GATEWAY_ACTIONS),
+        )
+        .scalar_subquery()
+    )
+    one = select(literal_column("1").label("one")).subquery("one")
+    joined = one.outerjoin(
+        table,
+        and_(*[table.c[f.name] == bindparam(f"k{i}", value=None) for i, f in enumerate(key_specs)]),
+    )
+    stmt = select(generation, used, *[table.c[n] for n in names]).select_from(joined).limit(1)
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    order = tuple(compiled.positiontup or []) if compiled.positional else ()
+
+    def result(column: Any) -> Callable[[Any], Any] | None:
+        return column.type.dialect_impl(dialect).result_processor(dialect, None)  # type: ignore[no-any-return]
+
+    def bind(column: Any) -> Callable[[Any], Any] | None:
+        return column.type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+
+    head = orjson.dumps(
+        {
+            "resource_id": auth.resource_id,
+            "scenario_id": auth.scenario_id,
+            "fields": [f.model_dump(mode="json") for f in delivered_fields(auth, specs)],
+        }
+    )
+    return LookupPlan(
+        resource_id=auth.resource_id,
+        sql=str(compiled),
+        names=names,
+        results=tuple(result(table.c[n]) for n in names),
+        key_specs=key_specs,
+        key_binds=tuple(bind(table.c[f.name]) for f in key_specs),
+        day_bind=bind(AuditStat.__table__.c.day),
+        specs=tuple(specs),
+        subject_names=tuple(f.name for f in auth.subject_fields),
+        head=head[:-1] + b',"record":',
+        defaults=dict(compiled.params),
+        order=order,
+    )
+
+
+def record_of(plan: LookupPlan, row: Sequence[Any]) -> dict[str, Any] | None:
+    """The record of a statement's row (None: no such record), as search_records gives it."""
+    values = row[2:]
+    if all(values[plan.names.index(f.name)] is None for f in plan.key_specs):
+        return None
+    return {
+        name: json_value(process(value) if process and value is not None else value)
+        for name, process, value in zip(plan.names, plan.results, values, strict=True)
+    }
