@@ -11,11 +11,13 @@ from typing import Any
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hutong.core.clock import utcnow
 from hutong.core.deps import iter_routes
-from hutong.core.errors import HutongError
+from hutong.core.errors import HutongError, NotFound
+from hutong.core.http import problem_response
 from hutong.core.logging import get_logger
 from hutong.core.security import Role, token_hash
 from hutong.gateway import service as gateway
@@ -28,7 +30,7 @@ PREFIX = "/gateway/v1/resources/"
 ROUTE_PATH = PREFIX + "{resource_ref}/records/{key}"
 FIELDS_MAX = 2000  # the route's limit of ``fields``
 _log = get_logger("hutong.gateway")
-_TAIL = b',"flags":[]}'
+_TAIL = b',"flags":[]}'  # a record under objection goes to the route
 
 
 class LookupLane:
@@ -58,13 +60,13 @@ class LookupLane:
         ):
             ref, sep, key = scope["path"][len(PREFIX) :].partition("/records/")
             plain = sep and ref and key and "/" not in ref and "/" not in key
-            if plain and await self._answer(scope, send, ref, key):
+            if plain and await self._answer(scope, receive, send, ref, key):
                 return
         await self.app(scope, receive, send)
 
     # the call ---------------------------------------------------------------------------
 
-    async def _answer(self, scope: Scope, send: Send, ref: str, key: str) -> bool:
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, ref: str, key: str) -> bool:
         """Answer the lookup; False (nothing sent, nothing audited) to leave it to the route."""
         parsed = _request_parts(scope, self.hutong.state.settings.api_key_prefix)
         if parsed is None:
@@ -104,18 +106,32 @@ class LookupLane:
             return False
         with stack:  # the quota reservation ends once the audit entry is durable
             record = record_of(plan, row)
-            if record is None:
-                return False  # no such record: the route answers 404
-            record_key = ",".join(str(record[f.name]) for f in plan.key_specs)
-            if record_key in self.policy.flagged.get(auth.resource_id, ()):
-                return False  # under objection: the route adds the flags
-            pkey = self._pseudonym_key(request, auth.consumer_org_id)
-            delivered = {
-                f.name: gateway.deliver_value(
-                    record.get(f.name), f, auth.deliveries[f.name], key=pkey
+            names = [f.name for f in plan.specs]
+            if record is None:  # a call all the same (its entry says found: false)
+                answer = Answer(body=None, fields=names, records=0, detail={"found": False})
+                missing = NotFound("no record with this key", field="key")
+                response: Response = problem_response(missing.to_problem(scope["path"]), 404)
+            else:
+                record_key = ",".join(str(record[f.name]) for f in plan.key_specs)
+                if record_key in self.policy.flagged.get(auth.resource_id, ()):
+                    return False  # under objection: the route adds the flags
+                pkey = self._pseudonym_key(request, auth.consumer_org_id)
+                delivered = {
+                    f.name: gateway.deliver_value(
+                        record.get(f.name), f, auth.deliveries[f.name], key=pkey
+                    )
+                    for f in plan.specs
+                }
+                answer = Answer(
+                    body=None,
+                    fields=names,
+                    records=1,
+                    subjects=[str(record[n]) for n in plan.subject_names if record.get(n)],
+                    record_keys=[record_key],
                 )
-                for f in plan.specs
-            }
+                response = Response(
+                    plan.head + orjson.dumps(delivered) + _TAIL, media_type="application/json"
+                )
             call = Call(
                 request,
                 actor,
@@ -125,29 +141,11 @@ class LookupLane:
                 scenario=scenario,
             )
             call.resource_id, call.provider_org = auth.resource_id, auth.provider_org_id
-            answer = Answer(
-                body=None,
-                fields=[f.name for f in plan.specs],
-                records=1,
-                subjects=[str(record[n]) for n in plan.subject_names if record.get(n)],
-                record_keys=[record_key],
-            )
-            event = call.event(outcome="ok", answer=answer, detail={})
+            event = call.event(outcome="ok", answer=answer, detail=answer.detail)
             audit = self.hutong.state.audit
             await audit.wait(audit.submit([event]))
-        body = plan.head + orjson.dumps(delivered) + _TAIL
         scope["route"] = self._lookup_route()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-length", str(len(body)).encode("latin-1")),
-                    (b"content-type", b"application/json"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await response(scope, receive, send)
         self.answered += 1
         return True
 
@@ -231,7 +229,7 @@ class LookupLane:
     def _lookup_route(self) -> Any:
         if self._route is None:
             routes = iter_routes(self.hutong.routes)
-            self._route = next((r for r in routes if getattr(r, "path", "") == ROUTE_PATH), None)
+            self._route = next((r for path, r in routes if path == ROUTE_PATH), None)
         return self._route
 
     # the database ------------------------------------------------------------------------
