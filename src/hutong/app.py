@@ -41,6 +41,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     app = FastAPI(
         lifespan=lifespan,
+        # hutong's metrics are Prometheus (/metrics); FastAPI's OpenTelemetry bridge would
+        # look up the global providers on every request for nothing
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         title="hutong 互通",
         version=__version__,
         description="Public data sharing node: catalog, hosted datasets, CKAN and DCAT views.",

@@ -161,6 +161,17 @@ class RequestIds:
 
 
 REQUEST_IDS = RequestIds()
+_METRICS: dict[tuple[str, str, int | None], tuple[Any, Any]] = {}
+
+
+def _metrics(method: str, template: str, status: int | None) -> tuple[Any, Any]:
+    """The request counter and latency histogram children of a route (looked up once)."""
+    key = (method, template, status)
+    found = _METRICS.get(key)
+    if found is None:
+        counter = REQUESTS.labels(method, template, str(status)) if status is not None else None
+        found = _METRICS[key] = (counter, LATENCY.labels(method, template))
+    return found
 
 
 class RequestLogMiddleware:
@@ -193,8 +204,8 @@ class RequestLogMiddleware:
             elapsed = time.perf_counter() - start
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            REQUESTS.labels(scope["method"], template, str(status)).inc()
-            LATENCY.labels(scope["method"], template).observe(elapsed)
+            _metrics(scope["method"], template, status)[0].inc()
+            _metrics(scope["method"], template, None)[1].observe(elapsed)
             log.info(
                 "request",
                 method=scope["method"],
