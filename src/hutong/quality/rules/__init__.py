@@ -4,6 +4,7 @@ A rule that names a missing column or carries a bad parameter is refused when it
 declared, with the reason and the place (the YAML line, or the rule's index in JSON).
 """
 
+from hutong.quality.rules.checks import RefLookup, check_pattern, check_rules
 from hutong.quality.rules.kinds import (
     NUMERIC,
     ROW_RULES,
@@ -15,14 +16,12 @@ from hutong.quality.rules.kinds import (
     CustomSql,
     FieldCompare,
     Length,
-    Limits,
     NotNull,
     Pattern,
     Policy,
     Range,
     Reference,
     ReferenceTo,
-    RefLookup,
     ResidentIdConsistency,
     RowCount,
     Rule,
@@ -33,12 +32,8 @@ from hutong.quality.rules.kinds import (
     TypeCheck,
     TypeName,
     Unique,
-    check_pattern,
-    check_rules,
-    dump_yaml,
-    parse_rule,
-    parse_yaml,
 )
+from hutong.quality.rules.parse import Limits, dump_yaml, parse_rule, parse_yaml
 
 __all__ = [
     "NUMERIC",
