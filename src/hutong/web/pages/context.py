@@ -52,7 +52,7 @@ from hutong.core.settings import Settings
 from hutong.identity import service as identity_service
 from hutong.web import i18n
 
-WEB_DIR = Path(__file__).parent
+WEB_DIR = Path(__file__).parents[1]  # hutong/web, where templates/ and static/ live
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 CSRF_COOKIE = "hutong_csrf"
@@ -507,8 +507,3 @@ def logout(page: Page, _actor: Authenticated, csrf_token: Annotated[str, Form()]
 def sharing_terms(page: Page, _a: Public) -> Response:
     """The platform's sharing terms; DCAT links non-open resources' licences here."""
     return render(page, "terms_sharing.html")
-
-
-# The audit pages (hutong.web.audit_pages) add their routes to this router; they use the
-# helpers above, so their module is imported last.
-from hutong.web import audit_pages  # noqa: E402, F401
