@@ -13,38 +13,43 @@ from hutong.web.pages.context import (
     AUDIT_READERS,
     CSRF_COOKIE,
     CSRF_FIELD,
-    DISPLAY_TIMEZONE,
-    DISPLAY_ZONE,
-    ENUM_FACETS,
-    FACET_NAMES,
     LANG_COOKIE_SECONDS,
     ROLE_NAV,
     SECURITY_HEADERS,
-    STATIC_DIR,
-    TEMPLATES_DIR,
-    WEB_DIR,
     Authenticated,
     Page,
     PageContext,
     PageRoute,
     Public,
-    _env,
-    catalog,
     check_csrf,
     csrf_token,
-    home,
-    login,
-    login_form,
-    logout,
     nav_links,
     page_context,
     render,
     render_error,
+    router,
+)
+from hutong.web.pages.templating import (
+    DISPLAY_TIMEZONE,
+    DISPLAY_ZONE,
+    STATIC_DIR,
+    TEMPLATES_DIR,
+    WEB_DIR,
+    _env,
+)
+
+# The routes register on ``router`` when their modules are imported; this order is the
+# order of the router's routes.
+from hutong.web.pages.browse import (  # isort: skip
+    ENUM_FACETS,
+    FACET_NAMES,
+    catalog,
+    home,
     resource,
     resource_versions,
-    router,
-    sharing_terms,
 )
+from hutong.web.pages.account import login, login_form, logout  # isort: skip
+from hutong.web.pages.terms import sharing_terms  # isort: skip
 
 __all__ = [
     "AUDIT_READERS",

@@ -1,7 +1,4 @@
-"""HTML pages: home, catalog search, a resource, login and logout, the sharing terms.
-
-Server-rendered with Jinja2 (autoescape on), zh-CN by default and English, forms that work
-without JavaScript. Every asset is served by the node from ``static/``.
+"""What every page shares: its context (language, node, CSRF), rendering, errors, the router.
 
 CSRF: a random secret lives in the ``hutong_csrf`` cookie (HttpOnly, SameSite=Lax); every
 POST form carries ``csrf_token`` = HMAC-SHA256(secret, login-session cookie). A POST whose
@@ -11,55 +8,30 @@ cookie planted by a sibling site is not enough to forge it for a logged-in user.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
-import re
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy.orm import Session, SessionTransaction
 
-from hutong.catalog import service as catalog_service
-from hutong.catalog.schemas import (
-    BaseCatalog,
-    OpenType,
-    ResourceFilters,
-    SecurityGrade,
-    SharingType,
-)
-from hutong.core.deps import (
-    AUTHENTICATED,
-    PUBLIC,
-    SESSION_COOKIE,
-    AppSettings,
-    DbSession,
-    requires,
-)
-from hutong.core.errors import Forbidden, HutongError, Invalid, NotFound, Unauthorized
+from hutong.core.deps import AUTHENTICATED, PUBLIC, SESSION_COOKIE, AppSettings, DbSession, requires
+from hutong.core.errors import Forbidden, HutongError
 from hutong.core.security import Actor, Role, new_token
 from hutong.core.settings import Settings
 from hutong.identity import service as identity_service
 from hutong.web import i18n
+from hutong.web.pages.templating import _env
 
-WEB_DIR = Path(__file__).parents[1]  # hutong/web, where templates/ and static/ live
-TEMPLATES_DIR = WEB_DIR / "templates"
-STATIC_DIR = WEB_DIR / "static"
 CSRF_COOKIE = "hutong_csrf"
 CSRF_FIELD = "csrf_token"
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
-FACET_NAMES = ("provider", "classification", "sharing", "opening", "grade", "base_catalog")
-ENUM_FACETS = frozenset({"sharing", "opening", "grade", "base_catalog"})
 SECURITY_HEADERS = {
     # No script runs on these pages; forms post only to the node itself.
     "Content-Security-Policy": "default-src 'self'; script-src 'none'; object-src 'none'; "
@@ -69,7 +41,6 @@ SECURITY_HEADERS = {
     "Cache-Control": "private, no-cache",
     "Vary": "Accept-Language, Cookie",
 }
-DISPLAY_TIMEZONE = "Asia/Shanghai"
 AUDIT_READERS = (Role.operator, Role.auditor, Role.steward, Role.consumer)
 # Header links shown only to those who may open them: (path, translation key, roles).
 # The routes declare the same roles, so a link and its page cannot disagree.
@@ -78,73 +49,6 @@ ROLE_NAV = (
     ("/audit", "nav.audit", AUDIT_READERS),
     ("/audit/stats", "nav.audit_stats", AUDIT_READERS),
 )
-
-
-def _display_zone() -> dt.tzinfo:
-    try:
-        return ZoneInfo(DISPLAY_TIMEZONE)
-    except ZoneInfoNotFoundError:  # pragma: no cover - a system without a tz database
-        # China has kept UTC+8 all year since 1991, so a fixed offset shows the same time.
-        return dt.timezone(dt.timedelta(hours=8), "CST")
-
-
-DISPLAY_ZONE = _display_zone()
-
-
-def _datetime(value: dt.datetime | dt.date | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    return value.isoformat()
-
-
-def _localtime(value: dt.datetime | None) -> Markup:
-    """A UTC time shown in Beijing time, in a <time> element that keeps the UTC instant."""
-    if value is None:
-        return Markup("")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    utc = value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    local = value.astimezone(DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M:%S")
-    return Markup('<time datetime="{}">{}</time>').format(utc, local)
-
-
-def _highlight(text: str, q: str) -> Markup:
-    """``text`` escaped, with the search terms wrapped in <mark>."""
-    terms = sorted({t for t in q.split() if t}, key=len, reverse=True)[:10]
-    if not terms:
-        return escape(text)
-    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
-    out, last = Markup(""), 0
-    for match in pattern.finditer(text):
-        out += escape(text[last : match.start()]) + Markup("<mark>%s</mark>") % match.group()
-        last = match.end()
-    return out + escape(text[last:])
-
-
-def _excerpt(text: str, length: int = 140) -> str:
-    return text if len(text) <= length else text[:length].rstrip() + "…"
-
-
-def _path(value: str) -> str:
-    """A path segment for an identifier (node:uscc:code keeps its colons)."""
-    return quote(value, safe=":@-._~")
-
-
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters.update(
-    datetime=_datetime, localtime=_localtime, highlight=_highlight, excerpt=_excerpt, path=_path
-)
-
-
-# request context ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -216,9 +120,10 @@ def check_csrf(request: Request, submitted: str) -> None:
         raise Forbidden("CSRF token missing or invalid", extra={"csrf": True})
 
 
-def _set_cookie(
+def set_cookie(
     response: Response, request: Request, name: str, value: str, max_age: int | None = None
 ) -> None:
+    """Set an HttpOnly, SameSite=Lax cookie (Secure when the request came over HTTPS)."""
     response.set_cookie(
         name,
         value,
@@ -229,11 +134,12 @@ def _set_cookie(
     )
 
 
-def _finish(ctx: PageContext, response: Response) -> Response:
+def finish(ctx: PageContext, response: Response) -> Response:
+    """Add the language and CSRF cookies a page owes, and the security headers."""
     if ctx.remember_lang:
-        _set_cookie(response, ctx.request, i18n.LANG_COOKIE, ctx.lang, LANG_COOKIE_SECONDS)
+        set_cookie(response, ctx.request, i18n.LANG_COOKIE, ctx.lang, LANG_COOKIE_SECONDS)
     if ctx.new_csrf_secret:
-        _set_cookie(response, ctx.request, CSRF_COOKIE, ctx.csrf_secret)
+        set_cookie(response, ctx.request, CSRF_COOKIE, ctx.csrf_secret)
     response.headers.update(SECURITY_HEADERS)
     return response
 
@@ -277,7 +183,7 @@ def render(ctx: PageContext, template: str, status: int = 200, **values: Any) ->
         path=request.url.path,
         **values,
     )
-    return _finish(ctx, HTMLResponse(html, status_code=status))
+    return finish(ctx, HTMLResponse(html, status_code=status))
 
 
 def render_error(request: Request, status: int, detail: str, *, csrf: bool = False) -> Response:
@@ -316,194 +222,3 @@ class PageRoute(APIRoute):
 
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["pages"])
-
-
-# home ---------------------------------------------------------------------------------------
-
-
-@router.get("/")
-def home(page: Page, _a: Public) -> Response:
-    """The node's front page: search box, counts, base catalogs, recent resources."""
-    s = page.session
-    overview = catalog_service.search(
-        session=s, filters=ResourceFilters(), limit=5, facets=("base_catalog",)
-    )
-    hosted = catalog_service.search(
-        session=s, filters=ResourceFilters(hosted=True), limit=0, facets=()
-    )
-    organizations = len(identity_service.list_organizations(session=s))
-    return render(
-        page, "home.html", overview=overview, hosted_total=hosted.total, organizations=organizations
-    )
-
-
-# catalog ------------------------------------------------------------------------------------
-
-
-def _facet_link(pairs: Sequence[tuple[str, str]], name: str, value: str) -> tuple[bool, str]:
-    """Whether a facet value is selected, and the URL that toggles it (back to page one)."""
-    selected = (name, value) in pairs
-    kept = [p for p in pairs if p != (name, value)] if selected else [*pairs, (name, value)]
-    return selected, "/catalog" + (f"?{urlencode(kept)}" if kept else "")
-
-
-@router.get("/catalog")
-def catalog(
-    page: Page,
-    _a: Public,
-    q: Annotated[str, Query(max_length=200)] = "",
-    provider: Annotated[list[str], Query()] = [],  # noqa: B006
-    classification: Annotated[list[str], Query()] = [],  # noqa: B006
-    sharing: Annotated[list[SharingType], Query()] = [],  # noqa: B006
-    opening: Annotated[list[OpenType], Query()] = [],  # noqa: B006
-    grade: Annotated[list[SecurityGrade], Query()] = [],  # noqa: B006
-    base_catalog: Annotated[list[BaseCatalog], Query()] = [],  # noqa: B006
-    hosted: bool | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int | None, Query(ge=1)] = None,
-    sort: str = "updated_desc",
-) -> Response:
-    """Search the catalog with facets; the same query parameters as /api/v1/resources."""
-    settings = page.settings
-    limit = settings.page_size_default if limit is None else limit
-    if limit > settings.page_size_max:
-        raise Invalid(f"limit must be at most {settings.page_size_max}", field="limit")
-    filters = ResourceFilters(
-        q=q.strip(),
-        provider=provider,
-        classification=classification,
-        sharing=sharing,
-        opening=opening,
-        grade=grade,
-        base_catalog=base_catalog,
-        hosted=hosted,
-    )
-    result = catalog_service.search(
-        session=page.session, filters=filters, offset=offset, limit=limit, sort=sort
-    )
-    # The query as (name, value) pairs, without paging: facet links and forms rebuild from it.
-    filter_pairs: list[tuple[str, str]] = [
-        (name, str(getattr(v, "value", v))) for name in FACET_NAMES for v in getattr(filters, name)
-    ]
-    if hosted is not None:
-        filter_pairs.append(("hosted", "true" if hosted else "false"))
-    base = ([("q", filters.q)] if filters.q else []) + filter_pairs
-    if sort != "updated_desc":
-        base.append(("sort", sort))
-    if limit != settings.page_size_default:
-        base.append(("limit", str(limit)))
-
-    labels: dict[tuple[str, str], str] = {}
-    facets = []
-    for name in FACET_NAMES:
-        items = []
-        for fc in result.facets.get(name, []):
-            selected, url = _facet_link(base, name, fc.value)
-            labels[(name, fc.value)] = fc.label
-            items.append({"facet": fc, "selected": selected, "url": url})
-        facets.append({"name": name, "items": items})
-    active = []
-    for name, value in filter_pairs:
-        _, url = _facet_link(base, name, value)
-        active.append(
-            {"name": name, "value": value, "label": labels.get((name, value), value), "url": url}
-        )
-
-    def page_url(new_offset: int) -> str:
-        pairs = [*base, ("offset", str(new_offset))] if new_offset else base
-        return "/catalog" + (f"?{urlencode(pairs)}" if pairs else "")
-
-    prev_url = page_url(max(offset - limit, 0)) if offset > 0 else None
-    next_url = page_url(offset + limit) if offset + limit < result.total else None
-    return render(
-        page,
-        "catalog.html",
-        result=result,
-        q=filters.q,
-        facets=facets,
-        active=active,
-        hidden=[p for p in base if p[0] not in ("q", "sort")],
-        sort=sort,
-        sorts=list(catalog_service.SORTS),
-        prev_url=prev_url,
-        next_url=next_url,
-        enum_facets=ENUM_FACETS,
-        clear_url="/catalog" + (f"?{urlencode([('q', filters.q)])}" if filters.q else ""),
-    )
-
-
-@router.get("/catalog/{resource_id}")
-def resource(resource_id: str, page: Page, _a: Public) -> Response:
-    """One resource's full catalog entry."""
-    res = catalog_service.get(session=page.session, resource_ref=resource_id)
-    related = []
-    for ref in res.related:
-        try:
-            other = catalog_service.get(session=page.session, resource_ref=ref)
-        except (NotFound, Invalid):
-            related.append({"id": ref, "name": None})
-        else:
-            related.append({"id": other.id, "name": other.name})
-    return render(page, "resource.html", r=res, related=related)
-
-
-@router.get("/catalog/{resource_id}/versions")
-def resource_versions(resource_id: str, page: Page, _a: Public) -> Response:
-    """Every metadata version of a resource, newest first."""
-    res = catalog_service.get(session=page.session, resource_ref=resource_id)
-    versions = catalog_service.versions(session=page.session, resource_ref=res.id)
-    return render(page, "versions.html", r=res, versions=versions)
-
-
-# login --------------------------------------------------------------------------------------
-
-
-@router.get("/login")
-def login_form(page: Page, _a: Public) -> Response:
-    """The login form."""
-    return render(page, "login.html", username="", failed=False)
-
-
-@router.post("/login")
-def login(
-    page: Page,
-    _a: Public,
-    username: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=256)] = "",
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
-    """Check the password, open a login session in an HttpOnly cookie, go home."""
-    check_csrf(page.request, csrf_token)
-    try:
-        token, _user, _expires = identity_service.login(
-            session=page.session,
-            username=username,
-            password=password,
-            hours=page.settings.session_hours,
-        )
-    except Unauthorized:
-        return render(page, "login.html", 401, username=username, failed=True)
-    response = RedirectResponse("/", status_code=303)
-    _set_cookie(response, page.request, SESSION_COOKIE, token, page.settings.session_hours * 3600)
-    return _finish(page, response)
-
-
-@router.post("/logout")
-def logout(page: Page, _actor: Authenticated, csrf_token: Annotated[str, Form()] = "") -> Response:
-    """End the login session and clear its cookie."""
-    check_csrf(page.request, csrf_token)
-    token = page.request.cookies.get(SESSION_COOKIE)
-    if token:
-        identity_service.logout(session=page.session, token=token)
-    response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
-    return _finish(page, response)
-
-
-# terms --------------------------------------------------------------------------------------
-
-
-@router.get("/terms/sharing")
-def sharing_terms(page: Page, _a: Public) -> Response:
-    """The platform's sharing terms; DCAT links non-open resources' licences here."""
-    return render(page, "terms_sharing.html")
