@@ -1,0 +1,5 @@
+"""Load the demo Shanghai node into a database: organizations, users, apps, catalog, data."""
+
+from hutong.demo.load.uses import CREDENTIALS_FILE, DemoCredentials, gateway_curl, load_demo
+
+__all__ = ["CREDENTIALS_FILE", "DemoCredentials", "gateway_curl", "load_demo"]
