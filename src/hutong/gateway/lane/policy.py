@@ -26,8 +26,8 @@ from hutong.core.database import Database
 from hutong.core.errors import HutongError
 from hutong.core.security import Actor, token_hash
 from hutong.datastore import service as datastore_service
-from hutong.datastore.service import _coerce as coerce_filter_value
-from hutong.datastore.service import _json_value as json_value
+from hutong.datastore.service.records import _json_value as json_value
+from hutong.datastore.service.records import coerce_value as coerce_filter_value
 from hutong.gateway import quota
 from hutong.gateway import service as gateway
 from hutong.gateway.models import GatewayPolicy

@@ -1,0 +1,72 @@
+"""Quality rules: their declared form (YAML or JSON), and their checks against a resource.
+
+A rule that names a missing column or carries a bad parameter is refused when it is
+declared, with the reason and the place (the YAML line, or the rule's index in JSON).
+"""
+
+from hutong.quality.rules.checks import RefLookup, check_pattern, check_rules
+from hutong.quality.rules.kinds import (
+    NUMERIC,
+    ROW_RULES,
+    RULE_ID,
+    TEMPORAL,
+    AllowedValues,
+    CheckDigit,
+    Column,
+    CustomSql,
+    FieldCompare,
+    Length,
+    NotNull,
+    Pattern,
+    Policy,
+    Range,
+    Reference,
+    ReferenceTo,
+    ResidentIdConsistency,
+    RowCount,
+    Rule,
+    RuleSetSpec,
+    Scalar,
+    Scheme,
+    Timeliness,
+    TypeCheck,
+    TypeName,
+    Unique,
+)
+from hutong.quality.rules.parse import Limits, dump_yaml, parse_rule, parse_yaml
+
+__all__ = [
+    "NUMERIC",
+    "ROW_RULES",
+    "RULE_ID",
+    "TEMPORAL",
+    "AllowedValues",
+    "CheckDigit",
+    "Column",
+    "CustomSql",
+    "FieldCompare",
+    "Length",
+    "Limits",
+    "NotNull",
+    "Pattern",
+    "Policy",
+    "Range",
+    "RefLookup",
+    "Reference",
+    "ReferenceTo",
+    "ResidentIdConsistency",
+    "RowCount",
+    "Rule",
+    "RuleSetSpec",
+    "Scalar",
+    "Scheme",
+    "Timeliness",
+    "TypeCheck",
+    "TypeName",
+    "Unique",
+    "check_pattern",
+    "check_rules",
+    "dump_yaml",
+    "parse_rule",
+    "parse_yaml",
+]
