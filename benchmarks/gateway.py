@@ -12,6 +12,7 @@ answering. Goals (issue 4): at least 0.4x the hello world's requests/s, p99 at m
 (goal 2,500,000 rows/s).
 
 ``HUTONG_BENCH_QUICK=1``: shorter load runs (for trying a change, or a busy machine).
+``HUTONG_BENCH_GATEWAY_PARTS=bulk`` (or ``lookup``): only that part; both by default.
 Every run is bounded in time; only processes started here are stopped, by their id.
 """
 
@@ -64,6 +65,7 @@ WRK_THREADS = 1
 WARMUP_S = 2 if QUICK else 5
 LOAD_S = 5 if QUICK else 20
 BULK_RUNS = 1 if QUICK else 2
+PARTS = set(os.environ.get("HUTONG_BENCH_GATEWAY_PARTS", "lookup,bulk").split(","))
 START_TIMEOUT_S = 60
 BULK_TIMEOUT_S = 300
 GOAL_RATIO = 0.4
@@ -412,7 +414,7 @@ def _bulk(url: str, world: dict[str, str]) -> float:
     return rows / elapsed
 
 
-def _backend(kind: str, workdir: Path, wrk: str, hello: dict[str, float]) -> dict[str, Any]:
+def _backend(kind: str, workdir: Path, wrk: str, hello: dict[str, float] | None) -> dict[str, Any]:
     name = "bench_gateway"
     db = fresh_database(kind, workdir, name)
     url_db = db.url
@@ -445,22 +447,22 @@ def _backend(kind: str, workdir: Path, wrk: str, hello: dict[str, float]) -> dic
         record = check.json()["record"]
         if check.status_code != 200 or "*" not in record["resident_id"] + record["name"]:
             raise RuntimeError(f"the gateway answered {check.status_code}: {check.text[:300]}")
-        script = workdir / "lookup.lua"
-        script.write_text(
-            LUA.format(rows=ROWS, prefix=prefix, key=world["key"], scenario=world["scenario"])
-        )
-        gateway = _load(wrk, server, script)
-        bulk = max(_bulk(server.url, world) for _ in range(BULK_RUNS))
+        result: dict[str, Any] = {
+            "backend": "SQLite" if kind == "sqlite" else "PostgreSQL",
+            "build_s": build_s,
+        }
+        if hello is not None:
+            script = workdir / "lookup.lua"
+            script.write_text(
+                LUA.format(rows=ROWS, prefix=prefix, key=world["key"], scenario=world["scenario"])
+            )
+            gateway = _load(wrk, server, script)
+            result.update(hello=hello, gateway=gateway, ratio=gateway["rps"] / hello["rps"])
+        if "bulk" in PARTS:
+            result["bulk_rps"] = max(_bulk(server.url, world) for _ in range(BULK_RUNS))
     finally:
         server.stop()
-    return {
-        "backend": "SQLite" if kind == "sqlite" else "PostgreSQL",
-        "build_s": build_s,
-        "hello": hello,
-        "gateway": gateway,
-        "ratio": gateway["rps"] / hello["rps"],
-        "bulk_rps": bulk,
-    }
+    return result
 
 
 def _hello(workdir: Path, wrk: str) -> dict[str, float]:
@@ -476,11 +478,13 @@ def _hello(workdir: Path, wrk: str) -> dict[str, float]:
 
 def bench(workdir: Path) -> list[dict[str, Any]]:
     """Hello world and the gateway on SQLite (and PostgreSQL with HUTONG_TEST_PG_URL)."""
-    wrk = ensure_wrk()
+    lookups = "lookup" in PARTS
+    wrk = ensure_wrk() if lookups else ""
     kinds = ["sqlite"] + (["postgresql"] if pg_admin_url() else [])
     results = []
     for kind in kinds:
-        hello = _hello(workdir, wrk)  # measured next to each backend's run: same conditions
+        # measured next to each backend's run: same conditions
+        hello = _hello(workdir, wrk) if lookups else None
         results.append(_backend(kind, workdir, wrk, hello))
     return results
 

@@ -1,0 +1,43 @@
+"""``read_batches``: stored rows as Arrow batches, through ADBC where it can, else SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import Literal
+
+import pyarrow as pa
+from sqlalchemy.orm import Session
+
+from hutong.catalog.schemas import FieldSpec
+from hutong.gateway.service.bulk.adbc import adbc_source, read_adbc
+from hutong.gateway.service.bulk.sql import read_postgres, read_sqlite
+
+Reader = Literal["auto", "adbc", "sql"]  # how read_batches reads (see there)
+
+
+def read_batches(
+    *,
+    session: Session,
+    table_name: str,
+    fields: Sequence[FieldSpec],
+    first_batch: int | None,
+    batch_rows: int,
+    reader: Reader = "auto",
+) -> Generator[pa.RecordBatch, None, None]:
+    """Stored rows of the fields (in order) as Arrow batches, from batch ``first_batch`` on.
+
+    ``reader``: ``auto`` reads through ADBC where it can, else SQL; ``adbc`` insists on
+    ADBC (RuntimeError if it cannot); ``sql`` uses the session's own connection.
+    """
+    if not fields:
+        raise ValueError("read_batches needs at least one field")
+    source = None if reader == "sql" else adbc_source(session)
+    if source is not None:
+        yield from read_adbc(source, table_name, fields, first_batch, batch_rows)
+        return
+    if reader == "adbc":
+        raise RuntimeError("no ADBC driver can read this database")
+    if session.get_bind().dialect.name == "postgresql":
+        yield from read_postgres(session, table_name, fields, first_batch, batch_rows)
+    else:
+        yield from read_sqlite(session, table_name, fields, first_batch, batch_rows)
