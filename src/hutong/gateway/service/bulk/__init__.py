@@ -27,10 +27,11 @@ ends or is closed. The readers above remain the fallback (no driver, an in-memor
 SQLite database) and give the same values.
 
 Modules: ``plan`` (plan and stream a snapshot), ``read`` (``read_batches``), ``adbc``
-and ``sql`` (the readers).
+and ``sql`` (the readers), ``ahead`` (a stage on a thread of its own, decision 0014).
 """
 
 from hutong.gateway.service.bulk.adbc import AdbcSource, adbc_source
+from hutong.gateway.service.bulk.ahead import read_ahead
 from hutong.gateway.service.bulk.plan import BulkPlan, plan_bulk, stream_bulk
 from hutong.gateway.service.bulk.read import Reader, read_batches
 
@@ -40,6 +41,7 @@ __all__ = [
     "Reader",
     "adbc_source",
     "plan_bulk",
+    "read_ahead",
     "read_batches",
     "stream_bulk",
 ]

@@ -16,7 +16,7 @@ from hutong.catalog.schemas import FieldSpec
 from hutong.datastore import stream, tables
 from hutong.datastore.models import IngestBatch
 from hutong.gateway.service.access import Authorized
-from hutong.gateway.service.bulk.read import Reader, read_batches
+from hutong.gateway.service.bulk.read import READ_AHEAD_BATCHES, Reader, read_batches
 from hutong.gateway.service.deliver import ColumnPlan, deliver_batch, delivered_schema
 from hutong.objections import flags
 
@@ -103,8 +103,12 @@ def stream_bulk(
     batch_rows: int,
     bom: bool = False,
     reader: Reader = "auto",
+    read_ahead_batches: int = READ_AHEAD_BATCHES,
 ) -> Iterator[bytes]:
-    """The snapshot's bytes as CSV, Parquet or Arrow IPC; memory bounded by one batch.
+    """The snapshot's bytes as CSV, Parquet or Arrow IPC; memory bounded by a few batches.
+
+    ``read_ahead_batches``: how far an ADBC read runs ahead on its own thread (see
+    ``read_batches``).
 
     Closing it early (the client hung up) closes the read at once, so a PostgreSQL COPY
     is cancelled before the transaction ends rather than whenever the garbage collector
@@ -125,6 +129,7 @@ def stream_bulk(
         first_batch=plan.first_batch,
         batch_rows=batch_rows,
         reader=reader,
+        read_ahead_batches=read_ahead_batches,
     )
     names = {c.spec.name for c in plan.columns}
 
