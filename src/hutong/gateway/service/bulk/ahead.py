@@ -46,7 +46,7 @@ def read_ahead(source: Iterator[T], *, depth: int, name: str = "read-ahead") -> 
     def produce() -> None:
         try:
             for item in source:
-                if not put(item):
+                if not put(item) or stop.is_set():
                     break
             else:
                 put(_DONE)
@@ -69,4 +69,9 @@ def read_ahead(source: Iterator[T], *, depth: int, name: str = "read-ahead") -> 
             yield item  # type: ignore[misc]
     finally:
         stop.set()
+        while True:  # make room, so that a producer waiting to put sees the stop at once
+            try:
+                items.get_nowait()
+            except queue.Empty:
+                break
         worker.join()
