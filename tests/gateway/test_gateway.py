@@ -563,6 +563,46 @@ def test_bulk_reader_keeps_every_type_and_odd_text(client, db, tmp_path, reader)
     assert sorted(got.to_pylist(), key=lambda x: x["code"]) == want
 
 
+@pytest.mark.parametrize("reader", ["sql", "adbc"])
+def test_bulk_reader_keeps_values_after_a_first_batch_of_nulls(db, tmp_path, reader):
+    """A column all NULL in the first batch (ADBC's SQLite driver types columns by it)."""
+    org = make_org(db)
+    res = make_resource(
+        db,
+        provider_id=org,
+        fields=[
+            {"name": "code", "label": "编码", "key": True},
+            {"name": "text", "label": "文本"},
+            {"name": "n", "label": "整数", "type": "integer"},
+            {"name": "day", "label": "日期", "type": "date"},
+        ],
+    )
+    source = tmp_path / "nulls.csv"
+    source.write_text("code,text,n,day\na,,,\nb,,,\nc,张三,7,2024-02-29\nd,,-1,\n")
+    with db.session_scope() as s:
+        datastore_service.ingest_file(session=s, actor=SYSTEM, resource_ref=res.id, path=source)
+    with db.session_scope(readonly=True) as s:
+        row = catalog_service.get_row(session=s, resource_ref=res.id)
+        batches = list(
+            gateway.read_batches(
+                session=s,
+                table_name=row.table_name,
+                fields=datastore_service.fields_of(row),
+                first_batch=None,
+                batch_rows=2,
+                reader=reader,
+            )
+        )
+    got = pa.Table.from_batches(batches)
+    assert got.schema.types == [pa.string(), pa.string(), pa.int64(), pa.date32()]
+    assert sorted(got.to_pylist(), key=lambda x: x["code"]) == [
+        {"code": "a", "text": None, "n": None, "day": None},
+        {"code": "b", "text": None, "n": None, "day": None},
+        {"code": "c", "text": "张三", "n": 7, "day": dt.date(2024, 2, 29)},
+        {"code": "d", "text": None, "n": -1, "day": None},
+    ]
+
+
 # refusals ------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from hutong.catalog.schemas import FieldSpec
-from hutong.gateway.service.bulk.adbc import adbc_source, read_adbc
+from hutong.gateway.service.bulk.adbc import adbc_source, conform_batches, read_adbc
 from hutong.gateway.service.bulk.ahead import read_ahead
 from hutong.gateway.service.bulk.sql import read_postgres, read_sqlite
 
@@ -39,9 +39,9 @@ def read_batches(
     source = None if reader == "sql" else adbc_source(session)
     if source is not None:
         batches = read_adbc(source, table_name, fields, first_batch, batch_rows)
-        if read_ahead_batches > 0:
+        if read_ahead_batches > 0:  # the read is the longest stage: nothing else on its thread
             batches = read_ahead(batches, depth=read_ahead_batches, name="bulk-read")
-        yield from batches
+        yield from conform_batches(batches, fields, batch_rows)
         return
     if reader == "adbc":
         raise RuntimeError("no ADBC driver can read this database")
