@@ -26,6 +26,10 @@ only, with one ``SELECT`` (itself a consistent snapshot) and closed when the str
 ends or is closed. The readers above remain the fallback (no driver, an in-memory
 SQLite database) and give the same values.
 
+A snapshot runs as a pipeline (decision 0014): the ADBC read on a thread of its own,
+the masking and the format's writer on another, each a bounded number of batches ahead
+of the next stage, so the database read, the masking and the HTTP send overlap.
+
 Modules: ``plan`` (plan and stream a snapshot), ``read`` (``read_batches``), ``adbc``
 and ``sql`` (the readers), ``ahead`` (a stage on a thread of its own, decision 0014).
 """
