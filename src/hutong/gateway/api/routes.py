@@ -300,5 +300,7 @@ def bulk(
         headers["X-Hutong-Through"] = through
     chunks = body()
     if settings.gateway_bulk_read_ahead:  # masked and encoded while the last chunk is sent
-        chunks = gateway.read_ahead(chunks, depth=settings.gateway_bulk_read_ahead)
+        chunks = gateway.read_ahead(
+            chunks, depth=settings.gateway_bulk_read_ahead, name="bulk-encode"
+        )
     return StreamingResponse(chunks, media_type=stream.MEDIA_TYPES[format], headers=headers)
