@@ -50,29 +50,33 @@ _databases_lock = threading.Lock()
 
 
 def _kept_database(source: AdbcSource) -> Any:
-    with _databases_lock:
-        database = _databases.pop(source.uri, None)
-        if database is None:
-            database = source.module.connect(source.uri)
-        _databases[source.uri] = database
-        while len(_databases) > DATABASES_KEPT:
-            _, oldest = _databases.popitem(last=False)
-            with suppress(RuntimeError):  # still read by a snapshot: left to it
-                oldest.close()
-        return database
+    """This process's database for the URI (call with ``_databases_lock`` held)."""
+    database = _databases.pop(source.uri, None)
+    if database is None:
+        database = source.module.connect(source.uri)
+    _databases[source.uri] = database
+    while len(_databases) > DATABASES_KEPT:
+        _, oldest = _databases.popitem(last=False)
+        with suppress(RuntimeError):  # a snapshot still reads through it: left to it
+            oldest.close()
+    return database
 
 
 @contextmanager
 def _connection(source: AdbcSource) -> Iterator[Any]:
     """A connection of its own (autocommit: each statement reads one snapshot)."""
-    kept = source.dialect == "postgresql"
-    database = _kept_database(source) if kept else source.module.connect(source.uri)
+    if source.dialect == "postgresql":
+        with _databases_lock:  # opened under the lock: never from a database just closed
+            connection = _MANAGER.AdbcConnection(_kept_database(source))
+        with connection:
+            yield connection
+        return
+    database = source.module.connect(source.uri)
     try:
         with _MANAGER.AdbcConnection(database) as connection:
             yield connection
     finally:
-        if not kept:
-            database.close()
+        database.close()
 
 
 def adbc_source(session: Session) -> AdbcSource | None:
