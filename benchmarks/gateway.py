@@ -12,6 +12,7 @@ answering. Goals (issue 4): at least 0.4x the hello world's requests/s, p99 at m
 (goal 2,500,000 rows/s).
 
 ``HUTONG_BENCH_QUICK=1``: shorter load runs (for trying a change, or a busy machine).
+``HUTONG_BENCH_GATEWAY_PARTS=bulk`` (or ``lookup``): only that part; both by default.
 Every run is bounded in time; only processes started here are stopped, by their id.
 """
 
@@ -64,6 +65,7 @@ WRK_THREADS = 1
 WARMUP_S = 2 if QUICK else 5
 LOAD_S = 5 if QUICK else 20
 BULK_RUNS = 1 if QUICK else 2
+PARTS = set(os.environ.get("HUTONG_BENCH_GATEWAY_PARTS", "lookup,bulk").split(","))
 START_TIMEOUT_S = 60
 BULK_TIMEOUT_S = 300
 GOAL_RATIO = 0.4
@@ -388,14 +390,16 @@ class _Chunks(io.RawIOBase):
         return n
 
 
-def _bulk(url: str, world: dict[str, str]) -> float:
-    """Rows/s of one masked Arrow IPC snapshot of the whole table, read to the last batch."""
+def _bulk(server: Server, world: dict[str, str]) -> dict[str, float]:
+    """One masked Arrow IPC snapshot of the whole table, read to the last batch: rows/s,
+    and the CPU seconds per million rows of the server and of this client."""
     headers = {"Authorization": f"Bearer {world['key']}", "X-Hutong-Scenario": world["scenario"]}
     rows = 0
+    server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
     started = time.perf_counter()
     with httpx.stream(
         "GET",
-        f"{url}/gateway/v1/resources/{world['resource']}/bulk",
+        f"{server.url}/gateway/v1/resources/{world['resource']}/bulk",
         params={"format": "arrow"},
         headers=headers,
         timeout=BULK_TIMEOUT_S,
@@ -409,10 +413,14 @@ def _bulk(url: str, world: dict[str, str]) -> float:
     elapsed = time.perf_counter() - started
     if rows != ROWS:
         raise RuntimeError(f"bulk snapshot gave {rows} rows, not {ROWS}")
-    return rows / elapsed
+    return {
+        "rps": rows / elapsed,
+        "server_cpu_s": (server.cpu_seconds() - server_cpu) * 1e6 / rows,
+        "client_cpu_s": (time.process_time() - client_cpu) * 1e6 / rows,
+    }
 
 
-def _backend(kind: str, workdir: Path, wrk: str, hello: dict[str, float]) -> dict[str, Any]:
+def _backend(kind: str, workdir: Path, wrk: str, hello: dict[str, float] | None) -> dict[str, Any]:
     name = "bench_gateway"
     db = fresh_database(kind, workdir, name)
     url_db = db.url
@@ -445,22 +453,24 @@ def _backend(kind: str, workdir: Path, wrk: str, hello: dict[str, float]) -> dic
         record = check.json()["record"]
         if check.status_code != 200 or "*" not in record["resident_id"] + record["name"]:
             raise RuntimeError(f"the gateway answered {check.status_code}: {check.text[:300]}")
-        script = workdir / "lookup.lua"
-        script.write_text(
-            LUA.format(rows=ROWS, prefix=prefix, key=world["key"], scenario=world["scenario"])
-        )
-        gateway = _load(wrk, server, script)
-        bulk = max(_bulk(server.url, world) for _ in range(BULK_RUNS))
+        result: dict[str, Any] = {
+            "backend": "SQLite" if kind == "sqlite" else "PostgreSQL",
+            "build_s": build_s,
+        }
+        if hello is not None:
+            script = workdir / "lookup.lua"
+            script.write_text(
+                LUA.format(rows=ROWS, prefix=prefix, key=world["key"], scenario=world["scenario"])
+            )
+            gateway = _load(wrk, server, script)
+            result.update(hello=hello, gateway=gateway, ratio=gateway["rps"] / hello["rps"])
+        if "bulk" in PARTS:
+            runs = [_bulk(server, world) for _ in range(BULK_RUNS)]
+            result["bulk"] = max(runs, key=lambda run: run["rps"])
+            result["bulk_rps"] = result["bulk"]["rps"]
     finally:
         server.stop()
-    return {
-        "backend": "SQLite" if kind == "sqlite" else "PostgreSQL",
-        "build_s": build_s,
-        "hello": hello,
-        "gateway": gateway,
-        "ratio": gateway["rps"] / hello["rps"],
-        "bulk_rps": bulk,
-    }
+    return result
 
 
 def _hello(workdir: Path, wrk: str) -> dict[str, float]:
@@ -476,11 +486,13 @@ def _hello(workdir: Path, wrk: str) -> dict[str, float]:
 
 def bench(workdir: Path) -> list[dict[str, Any]]:
     """Hello world and the gateway on SQLite (and PostgreSQL with HUTONG_TEST_PG_URL)."""
-    wrk = ensure_wrk()
+    lookups = "lookup" in PARTS
+    wrk = ensure_wrk() if lookups else ""
     kinds = ["sqlite"] + (["postgresql"] if pg_admin_url() else [])
     results = []
     for kind in kinds:
-        hello = _hello(workdir, wrk)  # measured next to each backend's run: same conditions
+        # measured next to each backend's run: same conditions
+        hello = _hello(workdir, wrk) if lookups else None
         results.append(_backend(kind, workdir, wrk, hello))
     return results
 

@@ -439,6 +439,24 @@ def test_a_bulk_stream_stopped_half_way_releases_the_database(db, tmp_path, read
         assert sum(b.num_rows for b in batches) == rows
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "arrow"])
+def test_bulk_is_the_same_with_and_without_its_stages_on_threads(world, app, settings, fmt):
+    world.grant(fields={"resident_id": "masked", "name": "masked", "mobile": "pseudonym"})
+    app.state.settings = settings.model_copy(update={"gateway_bulk_batch_rows": 7})
+    threaded = world.get("bulk", {"format": fmt})
+    app.state.settings = settings.model_copy(
+        update={"gateway_bulk_batch_rows": 7, "gateway_bulk_read_ahead": 0}
+    )
+    inline = world.get("bulk", {"format": fmt})
+    assert threaded.status_code == inline.status_code == 200
+    if fmt == "parquet":  # the file's metadata may differ; its rows may not
+        left = pq.read_table(io.BytesIO(threaded.content))
+        assert left.equals(pq.read_table(io.BytesIO(inline.content)))
+        assert left.num_rows == 30
+    else:
+        assert threaded.content == inline.content and rid(3) not in threaded.text
+
+
 def test_bulk_since_delivers_the_rows_of_later_loads(world, db):
     world.grant(fields={"resident_id": "clear", "children": "clear"})
     first = world.get("bulk", {"format": "arrow"})
@@ -561,6 +579,46 @@ def test_bulk_reader_keeps_every_type_and_odd_text(client, db, tmp_path, reader)
         for r in expected
     ]
     assert sorted(got.to_pylist(), key=lambda x: x["code"]) == want
+
+
+@pytest.mark.parametrize("reader", ["sql", "adbc"])
+def test_bulk_reader_keeps_values_after_a_first_batch_of_nulls(db, tmp_path, reader):
+    """A column all NULL in the first batch (ADBC's SQLite driver types columns by it)."""
+    org = make_org(db)
+    res = make_resource(
+        db,
+        provider_id=org,
+        fields=[
+            {"name": "code", "label": "编码", "key": True},
+            {"name": "text", "label": "文本"},
+            {"name": "n", "label": "整数", "type": "integer"},
+            {"name": "day", "label": "日期", "type": "date"},
+        ],
+    )
+    source = tmp_path / "nulls.csv"
+    source.write_text("code,text,n,day\na,,,\nb,,,\nc,张三,7,2024-02-29\nd,,-1,\n")
+    with db.session_scope() as s:
+        datastore_service.ingest_file(session=s, actor=SYSTEM, resource_ref=res.id, path=source)
+    with db.session_scope(readonly=True) as s:
+        row = catalog_service.get_row(session=s, resource_ref=res.id)
+        batches = list(
+            gateway.read_batches(
+                session=s,
+                table_name=row.table_name,
+                fields=datastore_service.fields_of(row),
+                first_batch=None,
+                batch_rows=2,
+                reader=reader,
+            )
+        )
+    got = pa.Table.from_batches(batches)
+    assert got.schema.types == [pa.string(), pa.string(), pa.int64(), pa.date32()]
+    assert sorted(got.to_pylist(), key=lambda x: x["code"]) == [
+        {"code": "a", "text": None, "n": None, "day": None},
+        {"code": "b", "text": None, "n": None, "day": None},
+        {"code": "c", "text": "张三", "n": 7, "day": dt.date(2024, 2, 29)},
+        {"code": "d", "text": None, "n": -1, "day": None},
+    ]
 
 
 # refusals ------------------------------------------------------------------------

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     gateway_bulk_batch_rows: int = Field(
         default=65536, description="Most rows per batch of a bulk snapshot (bounds its memory)"
     )
+    gateway_bulk_read_ahead: int = Field(
+        default=2,
+        ge=0,
+        description="Batches a bulk snapshot reads and encodes ahead of the send, each on a "
+        "thread of its own (0: all on one thread)",
+    )
     gateway_bulk_subjects_max: int = Field(
         default=10000,
         description="Bulk snapshots of at most this many rows list their data subjects in the "

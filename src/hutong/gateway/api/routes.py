@@ -286,6 +286,7 @@ def bulk(
                 pseudonym_key=key,
                 batch_rows=settings.gateway_bulk_batch_rows,
                 bom=bom,
+                read_ahead_batches=settings.gateway_bulk_read_ahead,
             )
 
     name = f"{plan.resource_id.replace(':', '_')}.{stream.EXTENSIONS[format]}"
@@ -297,4 +298,9 @@ def bulk(
         # pass it back as ``since`` for the next increment ('Z': no '+' to escape in a URL)
         through = plan.through.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
         headers["X-Hutong-Through"] = through
-    return StreamingResponse(body(), media_type=stream.MEDIA_TYPES[format], headers=headers)
+    chunks = body()
+    if settings.gateway_bulk_read_ahead:  # masked and encoded while the last chunk is sent
+        chunks = gateway.read_ahead(
+            chunks, depth=settings.gateway_bulk_read_ahead, name="bulk-encode"
+        )
+    return StreamingResponse(chunks, media_type=stream.MEDIA_TYPES[format], headers=headers)

@@ -11,7 +11,13 @@ from hutong.gateway.service.access import (
     require_granted,
     scenario_from_header,
 )
-from hutong.gateway.service.bulk import BulkPlan, plan_bulk, read_batches, stream_bulk
+from hutong.gateway.service.bulk import (
+    BulkPlan,
+    plan_bulk,
+    read_ahead,
+    read_batches,
+    stream_bulk,
+)
 from hutong.gateway.service.deliver import (
     ColumnPlan,
     deliver_batch,
@@ -40,6 +46,7 @@ __all__ = [
     "plan_bulk",
     "pseudonym_key",
     "query",
+    "read_ahead",
     "read_batches",
     "require_granted",
     "scenario_from_header",

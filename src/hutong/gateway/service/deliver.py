@@ -43,6 +43,7 @@ GENERIC_PSEUDONYM_CONTEXT = "value"
 # What str.strip() removes (str.isspace(); none lies above U+3000, a test checks).
 PYTHON_SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 NAME_DOTS = "\u00b7\u2022\u2027\u30fb"  # the dots of ·-joined names stay visible
+STAR_RUNS_MAX = 256  # names up to this long are masked from a table of star runs
 
 
 def pseudonym_key(*, subject_secret: bytes, consumer_org_id: str) -> bytes:
@@ -103,23 +104,50 @@ def deliver_value(value: Any, spec: FieldSpec, delivery: Delivery, *, key: bytes
     return _transform(spec, delivery, key)(text_of(value, spec.type))
 
 
+def _contains_any(values: pa.Array, needles: str) -> bool:
+    """True if some value of a string array holds one of the characters (one byte search)."""
+    data = values.buffers()[2]
+    if data is None or len(values) == 0:
+        return False
+    offsets = pa.Array.from_buffers(
+        pa.int32(), len(values) + 1, [None, values.buffers()[1]], offset=values.offset
+    )
+    start, end = offsets[0].as_py(), offsets[-1].as_py()
+    text = data.slice(start, end - start).to_pybytes()
+    encoded = [c.encode("utf-8") for c in needles]
+    # a one-byte search (memchr) for their first bytes rules most batches out at once
+    if not any(first in text for first in {e[:1] for e in encoded}):
+        return False
+    return any(e in text for e in encoded)
+
+
 def mask_names(values: pa.Array) -> pa.Array:
     """``masking.mask(v, 'name')`` of every value, in pyarrow compute: 张三丰 -> 张**."""
     text = pc.utf8_trim(values, characters=PYTHON_SPACES)
     star = pa.scalar(masking.MASK_CHAR, type=text.type)
     length = pc.utf8_length(text)
-    dotted = any(pc.any(pc.match_substring(text, dot)).as_py() for dot in NAME_DOTS)
+    longest = pc.max(length).as_py() or 0
+    if pa.types.is_string(text.type):
+        dotted = _contains_any(text, NAME_DOTS)
+    else:  # large_string: search it value by value
+        dotted = any(pc.any(pc.match_substring(text, dot)).as_py() for dot in NAME_DOTS)
     if dotted:
         rest = pc.replace_substring_regex(
             pc.utf8_slice_codeunits(text, start=1),
             pattern=f"[^{NAME_DOTS}]",
             replacement=masking.MASK_CHAR,
         )
+    elif longest <= STAR_RUNS_MAX:
+        # the runs of stars taken from a small table: cheaper than repeating per value
+        runs = pa.array([masking.MASK_CHAR * n for n in range(longest + 1)], type=text.type)
+        rest = runs.take(pc.max_element_wise(pc.subtract(length, 1), 0))
     else:
         rest = pc.binary_repeat(star, pc.max_element_wise(pc.subtract(length, 1), 0))
     kept = pc.binary_join_element_wise(
         pc.utf8_slice_codeunits(text, start=0, stop=1), rest, pa.scalar("", type=text.type)
     )
+    if not pc.any(pc.less(length, 2)).as_py():
+        return kept
     return pc.if_else(pc.less(length, 2), pc.binary_repeat(star, length), kept)
 
 
