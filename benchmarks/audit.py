@@ -249,6 +249,7 @@ def timed_appends_async(
     requests: list[list[list[AuditEvent]]],
     *,
     seconds_at_most: float = APPEND_SECONDS,
+    via_submit: bool = False,
 ) -> dict[str, Any]:
     """:func:`timed_appends` with the handlers as asyncio tasks in one event loop.
 
@@ -269,12 +270,16 @@ def timed_appends_async(
 
     event.listen(db.engine, "commit", count_commit)
     written = [0] * len(requests)
+    timeout = settings.audit_write_timeout_seconds
 
     async def handler(n: int, deadline: float) -> None:
         for events in requests[n]:
             if time.perf_counter() > deadline:
                 break
-            await asyncio.wrap_future(writer.submit(events))
+            if via_submit:
+                await asyncio.wrap_future(writer.submit(events))
+            else:
+                await writer.append(events, timeout)
             written[n] += len(events)
 
     async def main() -> tuple[float, float]:
@@ -301,6 +306,113 @@ def timed_appends_async(
         "commits": commits[0],
         "batch": entries / max(commits[0], 1),
         "checkpoints": signed,
+    }
+
+
+def _process_writer(
+    url: str,
+    home: str,
+    requests: list[list[list[AuditEvent]]],
+    ready: Any,
+    out: Any,
+    seconds_at_most: float,
+) -> None:
+    """One worker process of a node (as ``uvicorn --workers N`` runs them): its own
+    engine, writer and checkpointer; its request handlers are asyncio tasks that call
+    ``AuditWriter.append``. Puts (entries, commits, start, durable, end, CPU s) on ``out``.
+    """
+    from hutong.audit.writer import AuditWriter
+
+    db = Database(url)
+    settings = Settings(home=Path(home), audit_checkpoint_seconds=CHECKPOINT_SECONDS)
+    writer = AuditWriter(db, node=None, max_batch=settings.audit_max_batch)
+    writer.start()
+    writer._node()  # the node's code read before the clock starts, as a warm worker has it
+    checkpointer = Checkpointer(db, settings)
+    commits = [0]
+
+    def count_commit(_conn: Any) -> None:
+        if threading.current_thread().name == "audit-writer":
+            commits[0] += 1
+
+    event.listen(db.engine, "commit", count_commit)
+    written = [0] * len(requests)
+    timeout = settings.audit_write_timeout_seconds
+
+    async def handler(n: int, deadline: float) -> None:
+        for events in requests[n]:
+            if time.perf_counter() > deadline:
+                break
+            await writer.append(events, timeout)
+            written[n] += len(events)
+
+    async def main(start: float) -> float:
+        checkpointer.start()
+        await asyncio.gather(*(handler(n, start + seconds_at_most) for n in range(len(requests))))
+        return time.perf_counter()
+
+    ready.wait()
+    cpu = time.process_time()
+    start = time.perf_counter()  # CLOCK_MONOTONIC: one clock for every process
+    durable = asyncio.run(main(start))
+    checkpointer.stop()
+    end = time.perf_counter()
+    writer.stop()
+    out.put((sum(written), commits[0], start, durable, end, time.process_time() - cpu))
+    db.dispose()
+
+
+def timed_appends_processes(
+    db: Database,
+    settings: Settings,
+    requests: list[list[list[AuditEvent]]],
+    *,
+    processes: int,
+    seconds_at_most: float = APPEND_SECONDS,
+) -> dict[str, Any]:
+    """:func:`timed_appends_async` in ``processes`` worker processes sharing the database;
+    the handlers (asyncio tasks) are dealt to the processes round-robin.
+
+    The clock runs from the common start until the last process has its entries durable
+    and its last checkpoint signed.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Barrier(processes + 1)
+    out = ctx.Queue()
+    url = db.engine.url.render_as_string(hide_password=False)
+    workers = [
+        ctx.Process(
+            target=_process_writer,
+            args=(url, str(settings.home), requests[p::processes], ready, out, seconds_at_most),
+        )
+        for p in range(processes)
+    ]
+    for w in workers:
+        w.start()
+    ready.wait()
+    results = [out.get(timeout=seconds_at_most + 120) for _ in workers]
+    for w in workers:
+        w.join()
+        if w.exitcode != 0:
+            raise RuntimeError(f"a writer process failed ({w.exitcode})")
+    entries = sum(r[0] for r in results)
+    commits = sum(r[1] for r in results)
+    start = min(r[2] for r in results)
+    with db.session_scope(readonly=True) as s:
+        head = latest(s)
+        signed = s.scalar(select(func.count()).select_from(AuditCheckpoint))
+    if head is None or head.tree_size != entries:
+        raise RuntimeError(f"the last checkpoint covers {head and head.tree_size}, not {entries}")
+    return {
+        "entries": entries,
+        "seconds": max(r[4] for r in results) - start,
+        "durable_seconds": max(r[3] for r in results) - start,
+        "commits": commits,
+        "batch": entries / max(commits, 1),
+        "checkpoints": signed,
+        "cpu_s": sum(r[5] for r in results),
     }
 
 
@@ -419,8 +531,12 @@ def bench_appends(
     settings = _settings(workdir, name)
     pool = event_pool(load_keys(settings.keys_dir).subject_hmac)
     requests = requests_per_writer(pool, total=ENTRIES, writers=writers)
-    timed = timed_appends_async if mode == "asyncio" else timed_appends
-    ours = timed(db, settings, requests)
+    if mode == "threads":
+        ours = timed_appends(db, settings, requests)
+    elif mode.startswith("processes"):
+        ours = timed_appends_processes(db, settings, requests, processes=int(mode[9:]))
+    else:
+        ours = timed_appends_async(db, settings, requests, via_submit=mode == "submit")
     plain = plain_inserts(db, batch=max(1, round(ours["batch"])))
     return {
         "backend": "SQLite" if kind == "sqlite" else "PostgreSQL",

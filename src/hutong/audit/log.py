@@ -7,8 +7,11 @@ indexes are dense and in commit order, and a rolled-back append leaves no gap.
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
@@ -19,8 +22,63 @@ from sqlalchemy.orm import Session
 from hutong.audit.entry import AuditEvent, Prepared, prepare
 from hutong.audit.models import AuditEntry, AuditStat
 from hutong.core.clock import utcnow
+from hutong.core.database import Database
 
 LOG_LOCK_KEY = 0x687574_6F6E67  # "hutong": the advisory lock that orders appends on PostgreSQL
+
+
+class ProcessLock:
+    """An exclusive ``flock`` on a file beside a SQLite database, shared by its processes.
+
+    The audit writers hold ``<database>.audit-lock`` around their append transaction, and
+    always take it before SQLite's write lock, so it cannot deadlock with other writers
+    (which wait on SQLite's busy handler as before). The kernel wakes the next writer as
+    soon as the lock is free, where SQLite's busy handler sleeps and polls (1, 2, 5, 10 ...
+    ms). The checkpointers try ``<database>.audit-checkpoint-lock`` so that one process at
+    a time signs.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    @classmethod
+    def for_database(cls, db: Database, suffix: str) -> ProcessLock | None:
+        """The lock of a SQLite database file (None for memory databases and PostgreSQL,
+        whose advisory locks queue their waiters)."""
+        if db.dialect != "sqlite":
+            return None
+        name = db.engine.url.database
+        if not name or name == ":memory:" or name.startswith("file:"):
+            return None
+        return cls(Path(f"{name}.{suffix}"))
+
+    def acquire(self, *, blocking: bool = True) -> bool:
+        """Take the lock (waiting in the kernel, without the GIL); False if busy and not
+        ``blocking``."""
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def __enter__(self) -> ProcessLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def _lock(session: Session) -> None:
