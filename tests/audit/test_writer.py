@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import hashlib
+import json
 import multiprocessing
 from pathlib import Path
 
 import pytest
+import rfc8785
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from hutong.audit import checkpoints, log, verify
 from hutong.audit.checkpoints import Checkpointer
-from hutong.audit.entry import AuditEvent
+from hutong.audit.entry import AuditEvent, prepare, to_document
 from hutong.audit.models import AuditCheckpoint, AuditEntry, AuditStat, AuditSubject
 from hutong.audit.runtime import AuditRuntime
 from hutong.audit.writer import AuditWriter
@@ -178,3 +185,54 @@ def test_checkpointers_of_two_processes_take_turns(db, settings):
         assert sizes == list(range(3, made + 1, 3))
     first.stop()
     second.stop()
+
+
+texts = st.one_of(st.none(), st.text(max_size=12))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(
+    action=st.text(min_size=1, max_size=12),
+    outcome=st.text(min_size=1, max_size=8),
+    actor=st.tuples(texts, texts, texts, texts, texts),
+    resource=st.tuples(texts, texts, texts, texts, texts),
+    fields=st.lists(st.text(max_size=8), max_size=4),
+    subjects=st.lists(st.text(max_size=8), max_size=3),
+    numbers=st.tuples(st.integers(0, 2**53 - 1), st.integers(0, 2**53 - 1)),
+    detail=st.one_of(st.just({}), st.dictionaries(st.text(max_size=6), texts, max_size=3)),
+    moment=st.datetimes(
+        min_value=dt.datetime(2000, 1, 1), timezones=st.sampled_from([dt.UTC, None])
+    ),
+)
+def test_prepared_payload_is_the_rfc8785_form_of_the_document(
+    action, outcome, actor, resource, fields, subjects, numbers, detail, moment
+):
+    """prepare() builds the payload without to_document's dict where it can; the bytes
+    are still exactly the RFC 8785 canonical JSON of the entry's document."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    event = AuditEvent(
+        action=action,
+        outcome=outcome,
+        actor_org=actor[0],
+        actor_app=actor[1],
+        actor_user=actor[2],
+        end_user=actor[3],
+        case_number=actor[4],
+        resource=resource[0],
+        provider_org=resource[1],
+        scenario=resource[2],
+        call_type=resource[3],
+        request_id=resource[4],
+        fields=fields,
+        subjects=subjects,
+        records=numbers[0],
+        latency_us=numbers[1],
+        detail=detail,
+        time=moment,
+    )
+    prepared = prepare(event, node="sh", now=dt.datetime.now(dt.UTC))
+    document = to_document(event, node="sh", time=moment)
+    assert prepared.payload == rfc8785.dumps(document)
+    assert json.loads(prepared.payload)["time"] == prepared.time_text + "Z"
+    assert prepared.leaf_hash == hashlib.sha256(b"\x00" + prepared.payload).digest()

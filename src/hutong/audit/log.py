@@ -7,6 +7,7 @@ indexes are dense and in commit order, and a rolled-back append leaves no gap.
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import os
 from collections import defaultdict
@@ -190,7 +191,7 @@ def _add_stats(session: Session, stats: dict[tuple[Any, ...], list[int]]) -> Non
     dialect = session.get_bind().dialect.name
     rows = [
         {
-            "day": k[0],
+            "day": dt.date.fromisoformat(k[0]) if isinstance(k[0], str) else k[0],
             "node": k[1],
             "actor_org": k[2],
             "resource_id": k[3],
