@@ -1,8 +1,10 @@
 """Audit log: durable appends beside plain inserts, whole-log verification, inclusion proofs.
 
 1. Appends. ``WRITER_COUNTS`` threads (8, 64, then 256), then ``ASYNC_WRITER_COUNTS``
-   asyncio tasks in one event loop (256, 1024: how the gateway waits), send events to the
-   group-commit
+   asyncio tasks in one event loop (256, 1024: how the gateway waits, with
+   ``AuditWriter.append``), then ``PROCESS_WRITERS``: 2 and 4 worker processes sharing
+   1,024 asyncio tasks, each process with its own writer and checkpointer as
+   ``uvicorn --workers N`` runs a node. They send events to the group-commit
    :class:`~hutong.audit.writer.AuditWriter` as requests of 1 to 10 events and wait for
    each to be durable, as request handlers do, while a
    :class:`~hutong.audit.checkpoints.Checkpointer` signs a checkpoint every second. They
@@ -28,8 +30,12 @@
    at most 5 ms.
 
 Parts 1 and 2 run on SQLite, and on PostgreSQL too when HUTONG_TEST_PG_URL is set;
-part 3 on SQLite. Files live in the caller's temporary directory and are deleted as
-each part ends. Nothing here asserts a timing: the figures go to docs/benchmarks.md.
+part 3 on SQLite. The CPU time per entry of the appends (every thread of the writing
+processes, from the start to the last checkpoint) is reported beside the rates: on a
+shared machine it moves less than the wall clock. ``HUTONG_BENCH_AUDIT_PARTS=1`` and
+``HUTONG_BENCH_AUDIT_BACKENDS=sqlite`` narrow a run for trying a change. Files live in
+the caller's temporary directory and are deleted as each part ends. Nothing here asserts
+a timing: the figures go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -73,6 +79,12 @@ QUICK = os.environ.get("HUTONG_BENCH_QUICK", "") not in ("", "0")
 ENTRIES = 100_000 if QUICK else 500_000
 WRITER_COUNTS = (8, 64, 256)
 ASYNC_WRITER_COUNTS = (256, 1024)  # request handlers as asyncio tasks, as the gateway waits
+# (worker processes, asyncio tasks in all): a node run as ``uvicorn --workers N``
+PROCESS_WRITERS = ((2, 1024), (4, 1024))
+# HUTONG_BENCH_AUDIT_PARTS=1 runs the appends only; HUTONG_BENCH_AUDIT_BACKENDS=sqlite skips
+# PostgreSQL (for trying a change; the doc's figures are written only by a whole run)
+PARTS = os.environ.get("HUTONG_BENCH_AUDIT_PARTS", "1,2,3").replace(" ", "").split(",")
+BACKENDS = os.environ.get("HUTONG_BENCH_AUDIT_BACKENDS", "sqlite,postgresql").split(",")
 VERIFY_WORKERS = os.cpu_count() or 1
 APPEND_SECONDS = 3.0 if QUICK else 10.0
 RUNS = 2  # best of, as the ingest benchmark: the machine may be shared
@@ -215,6 +227,7 @@ def timed_appends(
         t.start()
     deadline = float("inf")
     ready.wait()
+    cpu = time.process_time()
     start = time.perf_counter()
     deadline = start + seconds_at_most
     checkpointer.start()
@@ -223,6 +236,7 @@ def timed_appends(
     durable = time.perf_counter() - start
     checkpointer.stop()  # joins the thread, then signs a last checkpoint over everything
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     writer.stop()
     event.remove(db.engine, "commit", count_commit)
     if failures:
@@ -240,6 +254,7 @@ def timed_appends(
         "commits": commits[0],
         "batch": entries / max(commits[0], 1),
         "checkpoints": signed,
+        "cpu_s": cpu,
     }
 
 
@@ -288,9 +303,11 @@ def timed_appends_async(
         await asyncio.gather(*(handler(n, start + seconds_at_most) for n in range(len(requests))))
         return start, time.perf_counter()
 
+    cpu = time.process_time()
     start, durable_at = asyncio.run(main())
     checkpointer.stop()
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     writer.stop()
     event.remove(db.engine, "commit", count_commit)
     entries = sum(written)
@@ -306,6 +323,7 @@ def timed_appends_async(
         "commits": commits[0],
         "batch": entries / max(commits[0], 1),
         "checkpoints": signed,
+        "cpu_s": cpu,
     }
 
 
@@ -544,6 +562,7 @@ def bench_appends(
         "mode": mode,
         **ours,
         "rate": ours["entries"] / ours["seconds"],
+        "cpu_us": ours["cpu_s"] / max(ours["entries"], 1) * 1e6,
         "subjects": plain["subjects"],
         "plain_s": plain["seconds"],
         "plain_rate": plain["entries"] / plain["seconds"],
@@ -559,12 +578,13 @@ def bench_backend(kind: str, workdir: Path) -> tuple[list[dict[str, Any]], dict[
     checked: dict[str, Any] = {}
     configs = [(w, "threads") for w in WRITER_COUNTS]
     configs += [(w, "asyncio") for w in ASYNC_WRITER_COUNTS]
+    configs += [(w, f"processes{p}") for p, w in PROCESS_WRITERS]
     for writers, mode in configs:
         runs = []
         for attempt in range(RUNS):
             run = bench_appends(kind, workdir, writers=writers, mode=mode)
             db, keys_dir = run.pop("db"), run.pop("keys_dir")
-            if (writers, mode) == configs[-1] and attempt == RUNS - 1:
+            if (writers, mode) == configs[-1] and attempt == RUNS - 1 and "2" in PARTS:
                 checked = timed_verify(db, keys_dir, workdir)
             db.dispose()
             runs.append(run)
@@ -573,6 +593,8 @@ def bench_backend(kind: str, workdir: Path) -> tuple[list[dict[str, Any]], dict[
         results.append({**ours, "plain_rate": plain, "ratio": ours["rate"] / plain})
     if kind == "sqlite":
         _remove_sqlite(workdir / "bench_audit.db")
+    if not checked:
+        return results, {}
     checked["backend"] = results[0]["backend"]
     checked["verify_rate"] = checked["entries"] / checked["verify_s"]
     checked["verify_export_rate"] = checked["entries"] / checked["verify_export_s"]
@@ -800,11 +822,20 @@ def bench_proofs(workdir: Path, *, size: int = PROOF_LOG) -> dict[str, Any]:
 
 
 def bench(workdir: Path) -> dict[str, Any]:
-    """Every part: appends and verification on SQLite (and PostgreSQL), then proofs."""
-    appends, verify = bench_backend("sqlite", workdir)
-    verifies = [verify]
-    if pg_admin_url():
-        more, verify = bench_backend("postgresql", workdir)
-        appends += more
-        verifies.append(verify)
-    return {"appends": appends, "verify": verifies, "proofs": bench_proofs(workdir)}
+    """Every part: appends and verification on SQLite (and PostgreSQL), then proofs.
+
+    ``HUTONG_BENCH_AUDIT_PARTS`` and ``HUTONG_BENCH_AUDIT_BACKENDS`` narrow it (see above).
+    """
+    kinds = ["sqlite"] if "sqlite" in BACKENDS else []
+    if pg_admin_url() and "postgresql" in BACKENDS:
+        kinds.append("postgresql")
+    appends: list[dict[str, Any]] = []
+    verifies = []
+    if "1" in PARTS or "2" in PARTS:
+        for kind in kinds:
+            more, verify = bench_backend(kind, workdir)
+            appends += more
+            if verify:
+                verifies.append(verify)
+    proofs = bench_proofs(workdir) if "3" in PARTS else None
+    return {"appends": appends, "verify": verifies, "proofs": proofs}
