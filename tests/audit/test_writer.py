@@ -103,6 +103,32 @@ def test_append_fails_every_waiter_of_a_failed_batch(db, settings):
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == 0
 
 
+def test_append_times_out_while_the_log_is_locked_and_writes_later(db, settings):
+    """A request stops waiting after its timeout; the entry is written once the lock frees."""
+    from sqlalchemy import text
+
+    writer = AuditWriter(db, node=None)
+    writer._node()
+
+    async def main() -> list[object]:
+        first = writer.append(_events("late", 0, 1), timeout=0.3)
+        second = writer.append(_events("late", 1, 2), timeout=0.3)
+        return await asyncio.gather(first, second, return_exceptions=True)
+
+    try:
+        with db.session_scope() as s:  # another writer holds the log's lock meanwhile
+            if db.dialect == "postgresql":
+                s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": log.LOG_LOCK_KEY})
+            else:
+                s.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: SQLite's write lock
+            results = asyncio.run(main())
+    finally:
+        writer.stop()
+    assert [type(r) for r in results] == [TimeoutError, TimeoutError]
+    with db.session_scope(readonly=True) as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == 3
+
+
 def test_a_cancelled_request_does_not_disturb_its_batch(db, settings):
     writer = AuditWriter(db, node=None)
 

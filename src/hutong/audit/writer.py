@@ -172,9 +172,8 @@ class AuditWriter:
             batch.waiters.append((future, start, start + len(prepared)))
         if opened:
             self._queue.put(batch)
-            batch.timer = loop.call_later(
-                timeout, _expire, batch
-            )  # one timer per batch, not per request
+            # one timer per batch, not per request
+            batch.timer = loop.call_later(timeout, self._expire, batch)
         return await future
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -184,6 +183,16 @@ class AuditWriter:
             self._thread.join(timeout)
         if self._process_lock is not None:
             self._process_lock.close()
+
+    def _expire(self, batch: _LoopBatch) -> None:
+        """A batch's deadline passed (in its loop): its requests stop waiting, and the
+        loop's next request opens a new batch with a deadline of its own."""
+        with self._lock:
+            if self._batches.get(batch.loop) is batch:
+                del self._batches[batch.loop]
+        for future, _, _ in batch.waiters:
+            if not future.done():
+                future.set_exception(TimeoutError("the audit entry is not durable yet"))
 
     def _take(self, item: _Request | _LoopBatch) -> list[Prepared]:
         if isinstance(item, _LoopBatch):
@@ -231,10 +240,3 @@ class AuditWriter:
         for item in batch:
             item.done(first)
             first += len(item.events)
-
-
-def _expire(batch: _LoopBatch) -> None:
-    """A batch's deadline passed: its requests stop waiting (in the batch's loop)."""
-    for future, _, _ in batch.waiters:
-        if not future.done():
-            future.set_exception(TimeoutError("the audit entry is not durable yet"))
