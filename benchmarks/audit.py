@@ -1,8 +1,10 @@
 """Audit log: durable appends beside plain inserts, whole-log verification, inclusion proofs.
 
 1. Appends. ``WRITER_COUNTS`` threads (8, 64, then 256), then ``ASYNC_WRITER_COUNTS``
-   asyncio tasks in one event loop (256, 1024: how the gateway waits), send events to the
-   group-commit
+   asyncio tasks in one event loop (256, 1024: how the gateway waits, with
+   ``AuditWriter.append``), then ``PROCESS_WRITERS``: 2 and 4 worker processes sharing
+   1,024 asyncio tasks, each process with its own writer and checkpointer as
+   ``uvicorn --workers N`` runs a node. They send events to the group-commit
    :class:`~hutong.audit.writer.AuditWriter` as requests of 1 to 10 events and wait for
    each to be durable, as request handlers do, while a
    :class:`~hutong.audit.checkpoints.Checkpointer` signs a checkpoint every second. They
@@ -28,8 +30,12 @@
    at most 5 ms.
 
 Parts 1 and 2 run on SQLite, and on PostgreSQL too when HUTONG_TEST_PG_URL is set;
-part 3 on SQLite. Files live in the caller's temporary directory and are deleted as
-each part ends. Nothing here asserts a timing: the figures go to docs/benchmarks.md.
+part 3 on SQLite. The CPU time per entry of the appends (every thread of the writing
+processes, from the start to the last checkpoint) is reported beside the rates: on a
+shared machine it moves less than the wall clock. ``HUTONG_BENCH_AUDIT_PARTS=1`` and
+``HUTONG_BENCH_AUDIT_BACKENDS=sqlite`` narrow a run for trying a change. Files live in
+the caller's temporary directory and are deleted as each part ends. Nothing here asserts
+a timing: the figures go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -73,6 +79,12 @@ QUICK = os.environ.get("HUTONG_BENCH_QUICK", "") not in ("", "0")
 ENTRIES = 100_000 if QUICK else 500_000
 WRITER_COUNTS = (8, 64, 256)
 ASYNC_WRITER_COUNTS = (256, 1024)  # request handlers as asyncio tasks, as the gateway waits
+# (worker processes, asyncio tasks in all): a node run as ``uvicorn --workers N``
+PROCESS_WRITERS = ((2, 1024), (4, 1024))
+# HUTONG_BENCH_AUDIT_PARTS=1 runs the appends only; HUTONG_BENCH_AUDIT_BACKENDS=sqlite skips
+# PostgreSQL (for trying a change; the doc's figures are written only by a whole run)
+PARTS = os.environ.get("HUTONG_BENCH_AUDIT_PARTS", "1,2,3").replace(" ", "").split(",")
+BACKENDS = os.environ.get("HUTONG_BENCH_AUDIT_BACKENDS", "sqlite,postgresql").split(",")
 VERIFY_WORKERS = os.cpu_count() or 1
 APPEND_SECONDS = 3.0 if QUICK else 10.0
 RUNS = 2  # best of, as the ingest benchmark: the machine may be shared
@@ -215,6 +227,7 @@ def timed_appends(
         t.start()
     deadline = float("inf")
     ready.wait()
+    cpu = time.process_time()
     start = time.perf_counter()
     deadline = start + seconds_at_most
     checkpointer.start()
@@ -223,6 +236,7 @@ def timed_appends(
     durable = time.perf_counter() - start
     checkpointer.stop()  # joins the thread, then signs a last checkpoint over everything
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     writer.stop()
     event.remove(db.engine, "commit", count_commit)
     if failures:
@@ -240,6 +254,7 @@ def timed_appends(
         "commits": commits[0],
         "batch": entries / max(commits[0], 1),
         "checkpoints": signed,
+        "cpu_s": cpu,
     }
 
 
@@ -249,6 +264,7 @@ def timed_appends_async(
     requests: list[list[list[AuditEvent]]],
     *,
     seconds_at_most: float = APPEND_SECONDS,
+    via_submit: bool = False,
 ) -> dict[str, Any]:
     """:func:`timed_appends` with the handlers as asyncio tasks in one event loop.
 
@@ -269,12 +285,16 @@ def timed_appends_async(
 
     event.listen(db.engine, "commit", count_commit)
     written = [0] * len(requests)
+    timeout = settings.audit_write_timeout_seconds
 
     async def handler(n: int, deadline: float) -> None:
         for events in requests[n]:
             if time.perf_counter() > deadline:
                 break
-            await asyncio.wrap_future(writer.submit(events))
+            if via_submit:
+                await asyncio.wrap_future(writer.submit(events))
+            else:
+                await writer.append(events, timeout)
             written[n] += len(events)
 
     async def main() -> tuple[float, float]:
@@ -283,9 +303,11 @@ def timed_appends_async(
         await asyncio.gather(*(handler(n, start + seconds_at_most) for n in range(len(requests))))
         return start, time.perf_counter()
 
+    cpu = time.process_time()
     start, durable_at = asyncio.run(main())
     checkpointer.stop()
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     writer.stop()
     event.remove(db.engine, "commit", count_commit)
     entries = sum(written)
@@ -301,6 +323,114 @@ def timed_appends_async(
         "commits": commits[0],
         "batch": entries / max(commits[0], 1),
         "checkpoints": signed,
+        "cpu_s": cpu,
+    }
+
+
+def _process_writer(
+    url: str,
+    home: str,
+    requests: list[list[list[AuditEvent]]],
+    ready: Any,
+    out: Any,
+    seconds_at_most: float,
+) -> None:
+    """One worker process of a node (as ``uvicorn --workers N`` runs them): its own
+    engine, writer and checkpointer; its request handlers are asyncio tasks that call
+    ``AuditWriter.append``. Puts (entries, commits, start, durable, end, CPU s) on ``out``.
+    """
+    from hutong.audit.writer import AuditWriter
+
+    db = Database(url)
+    settings = Settings(home=Path(home), audit_checkpoint_seconds=CHECKPOINT_SECONDS)
+    writer = AuditWriter(db, node=None, max_batch=settings.audit_max_batch)
+    writer.start()
+    writer._node()  # the node's code read before the clock starts, as a warm worker has it
+    checkpointer = Checkpointer(db, settings)
+    commits = [0]
+
+    def count_commit(_conn: Any) -> None:
+        if threading.current_thread().name == "audit-writer":
+            commits[0] += 1
+
+    event.listen(db.engine, "commit", count_commit)
+    written = [0] * len(requests)
+    timeout = settings.audit_write_timeout_seconds
+
+    async def handler(n: int, deadline: float) -> None:
+        for events in requests[n]:
+            if time.perf_counter() > deadline:
+                break
+            await writer.append(events, timeout)
+            written[n] += len(events)
+
+    async def main(start: float) -> float:
+        checkpointer.start()
+        await asyncio.gather(*(handler(n, start + seconds_at_most) for n in range(len(requests))))
+        return time.perf_counter()
+
+    ready.wait()
+    cpu = time.process_time()
+    start = time.perf_counter()  # CLOCK_MONOTONIC: one clock for every process
+    durable = asyncio.run(main(start))
+    checkpointer.stop()
+    end = time.perf_counter()
+    writer.stop()
+    out.put((sum(written), commits[0], start, durable, end, time.process_time() - cpu))
+    db.dispose()
+
+
+def timed_appends_processes(
+    db: Database,
+    settings: Settings,
+    requests: list[list[list[AuditEvent]]],
+    *,
+    processes: int,
+    seconds_at_most: float = APPEND_SECONDS,
+) -> dict[str, Any]:
+    """:func:`timed_appends_async` in ``processes`` worker processes sharing the database;
+    the handlers (asyncio tasks) are dealt to the processes round-robin.
+
+    The clock runs from the common start until the last process has its entries durable
+    and its last checkpoint signed.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Barrier(processes + 1)
+    out = ctx.Queue()
+    url = db.engine.url.render_as_string(hide_password=False)
+    workers = [
+        ctx.Process(
+            target=_process_writer,
+            args=(url, str(settings.home), requests[p::processes], ready, out, seconds_at_most),
+        )
+        for p in range(processes)
+    ]
+    for w in workers:
+        w.start()
+    ready.wait()
+    results = [out.get(timeout=seconds_at_most + 120) for _ in workers]
+    for w in workers:
+        w.join()
+        if w.exitcode != 0:
+            raise RuntimeError(f"a writer process failed ({w.exitcode})")
+    entries = sum(r[0] for r in results)
+    commits = sum(r[1] for r in results)
+    start = min(r[2] for r in results)
+    with db.session_scope(readonly=True) as s:
+        head = latest(s)
+        signed = s.scalar(select(func.count()).select_from(AuditCheckpoint))
+    if head is None or head.tree_size != entries:
+        raise RuntimeError(f"the last checkpoint covers {head and head.tree_size}, not {entries}")
+    return {
+        "entries": entries,
+        "seconds": max(r[4] for r in results) - start,
+        "durable_seconds": max(r[3] for r in results) - start,
+        "commits": commits,
+        "batch": entries / max(commits, 1),
+        "checkpoints": signed,
+        "cpu_s": sum(r[5] for r in results),
     }
 
 
@@ -419,8 +549,12 @@ def bench_appends(
     settings = _settings(workdir, name)
     pool = event_pool(load_keys(settings.keys_dir).subject_hmac)
     requests = requests_per_writer(pool, total=ENTRIES, writers=writers)
-    timed = timed_appends_async if mode == "asyncio" else timed_appends
-    ours = timed(db, settings, requests)
+    if mode == "threads":
+        ours = timed_appends(db, settings, requests)
+    elif mode.startswith("processes"):
+        ours = timed_appends_processes(db, settings, requests, processes=int(mode[9:]))
+    else:
+        ours = timed_appends_async(db, settings, requests, via_submit=mode == "submit")
     plain = plain_inserts(db, batch=max(1, round(ours["batch"])))
     return {
         "backend": "SQLite" if kind == "sqlite" else "PostgreSQL",
@@ -428,6 +562,7 @@ def bench_appends(
         "mode": mode,
         **ours,
         "rate": ours["entries"] / ours["seconds"],
+        "cpu_us": ours["cpu_s"] / max(ours["entries"], 1) * 1e6,
         "subjects": plain["subjects"],
         "plain_s": plain["seconds"],
         "plain_rate": plain["entries"] / plain["seconds"],
@@ -443,12 +578,13 @@ def bench_backend(kind: str, workdir: Path) -> tuple[list[dict[str, Any]], dict[
     checked: dict[str, Any] = {}
     configs = [(w, "threads") for w in WRITER_COUNTS]
     configs += [(w, "asyncio") for w in ASYNC_WRITER_COUNTS]
+    configs += [(w, f"processes{p}") for p, w in PROCESS_WRITERS]
     for writers, mode in configs:
         runs = []
         for attempt in range(RUNS):
             run = bench_appends(kind, workdir, writers=writers, mode=mode)
             db, keys_dir = run.pop("db"), run.pop("keys_dir")
-            if (writers, mode) == configs[-1] and attempt == RUNS - 1:
+            if (writers, mode) == configs[-1] and attempt == RUNS - 1 and "2" in PARTS:
                 checked = timed_verify(db, keys_dir, workdir)
             db.dispose()
             runs.append(run)
@@ -457,6 +593,8 @@ def bench_backend(kind: str, workdir: Path) -> tuple[list[dict[str, Any]], dict[
         results.append({**ours, "plain_rate": plain, "ratio": ours["rate"] / plain})
     if kind == "sqlite":
         _remove_sqlite(workdir / "bench_audit.db")
+    if not checked:
+        return results, {}
     checked["backend"] = results[0]["backend"]
     checked["verify_rate"] = checked["entries"] / checked["verify_s"]
     checked["verify_export_rate"] = checked["entries"] / checked["verify_export_s"]
@@ -684,11 +822,20 @@ def bench_proofs(workdir: Path, *, size: int = PROOF_LOG) -> dict[str, Any]:
 
 
 def bench(workdir: Path) -> dict[str, Any]:
-    """Every part: appends and verification on SQLite (and PostgreSQL), then proofs."""
-    appends, verify = bench_backend("sqlite", workdir)
-    verifies = [verify]
-    if pg_admin_url():
-        more, verify = bench_backend("postgresql", workdir)
-        appends += more
-        verifies.append(verify)
-    return {"appends": appends, "verify": verifies, "proofs": bench_proofs(workdir)}
+    """Every part: appends and verification on SQLite (and PostgreSQL), then proofs.
+
+    ``HUTONG_BENCH_AUDIT_PARTS`` and ``HUTONG_BENCH_AUDIT_BACKENDS`` narrow it (see above).
+    """
+    kinds = ["sqlite"] if "sqlite" in BACKENDS else []
+    if pg_admin_url() and "postgresql" in BACKENDS:
+        kinds.append("postgresql")
+    appends: list[dict[str, Any]] = []
+    verifies = []
+    if "1" in PARTS or "2" in PARTS:
+        for kind in kinds:
+            more, verify = bench_backend(kind, workdir)
+            appends += more
+            if verify:
+                verifies.append(verify)
+    proofs = bench_proofs(workdir) if "3" in PARTS else None
+    return {"appends": appends, "verify": verifies, "proofs": proofs}

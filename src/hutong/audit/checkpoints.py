@@ -185,7 +185,13 @@ def checkpoint_now(
 
 
 class Checkpointer:
-    """A thread that signs a checkpoint every few seconds while entries arrive."""
+    """A thread that signs a checkpoint every few seconds while entries arrive.
+
+    Every process of a node runs one. On a SQLite file they take turns through a lock
+    file (a checkpointer that finds it taken skips its tick: another process is signing
+    now); on PostgreSQL through an advisory lock in :func:`store_plan`. A checkpointer
+    whose plan lost the race to another process's checkpoint plans again from that one.
+    """
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
@@ -193,34 +199,56 @@ class Checkpointer:
         self.frontier: Frontier | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="audit-checkpointer", daemon=True)
+        self._process_lock = log.ProcessLock.for_database(db, "audit-checkpoint-lock")
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        self._thread.join(timeout)
-        self.tick()  # a last checkpoint over everything written before the stop
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout)
+        self.tick(wait=True)  # a last checkpoint over everything written before the stop
+        if self._process_lock is not None:
+            self._process_lock.close()
 
-    def tick(self) -> AuditCheckpoint | None:
-        """Sign a checkpoint now if there are new entries."""
+    def tick(self, *, wait: bool = False) -> AuditCheckpoint | None:
+        """Sign a checkpoint now if there are new entries.
+
+        ``wait``: wait for another process that is signing now, rather than skip.
+        """
+        lock = self._process_lock
+        if lock is not None and not lock.acquire(blocking=wait):
+            return None
+        try:
+            for _ in range(3):  # another process may sign between our plan and our store
+                checkpoint, again = self._tick()
+                if not again:
+                    return checkpoint
+            return None
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _tick(self) -> tuple[AuditCheckpoint | None, bool]:
         try:
             with self.db.session_scope(readonly=True) as session:
                 plan = plan_checkpoint(session, frontier=self.frontier)
             if plan is None:
-                return None
+                return None, False
             with self.db.session_scope() as session:  # the write lock, only to store
                 checkpoint = store_plan(session, plan, keys_dir=self.settings.keys_dir)
-            if checkpoint is not None:
-                self.frontier = plan.frontier
+            if checkpoint is None:
+                return None, True
+            self.frontier = plan.frontier
             wal_checkpoint(self.db.engine)  # SQLite: off the writers' commits
-            return checkpoint
+            return checkpoint, False
         except NotFound:
-            return None  # node not initialized yet
+            return None, False  # node not initialized yet
         except Exception as exc:
             self.frontier = None
             _log.error("checkpoint failed", error=type(exc).__name__, detail=str(exc)[:200])
-            return None
+            return None, False
 
     def _run(self) -> None:
         while not self._stop.wait(self.settings.audit_checkpoint_seconds):

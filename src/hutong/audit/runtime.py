@@ -48,6 +48,15 @@ class AuditRuntime:
         """Queue events for the next group commit (their entries are made in this thread)."""
         return self.writer.submit(events)
 
+    async def append(self, events: Sequence[AuditEvent]) -> list[int]:
+        """Append from the event loop and wait, holding no thread, until durable.
+
+        The fastest way for a request handler: its entries are made in the loop's thread,
+        and the writer wakes the loop once per group commit, not once per request. Raises
+        TimeoutError after ``audit_write_timeout_seconds``, or what the append raised.
+        """
+        return await self.writer.append(events, self.settings.audit_write_timeout_seconds)
+
     async def wait(self, durable: Future[list[int]]) -> list[int]:
         """Wait in the event loop, holding no thread, until submitted entries are durable."""
         timeout = self.settings.audit_write_timeout_seconds
