@@ -59,13 +59,14 @@ def test_the_lane_answers_as_the_routes_do(world, db, client, routes_client):
     for seq in (0, 1, 7, 99):  # 99: no such record, 404
         for params in (None, {"fields": "name,birth_date"}, {"fields": ""}):
             before = lane(client)
-            fast = world.get(f"records/{rid(seq)}", params)
+            extra = {"X-Hutong-End-User": "officer-7", "X-Hutong-Case": f"c-{seq}"} if seq else {}
+            fast = world.get(f"records/{rid(seq)}", params, **extra)
             assert fast.status_code == (404 if seq == 99 else 200), fast.text
             assert lane(client) == before + 1
             slow = routes_client.get(
                 URL.format(world.resource.id, f"records/{rid(seq)}"),
                 params=params,
-                headers=world.headers(),
+                headers=world.headers(**extra),
             )
             assert slow.status_code == fast.status_code
             assert fast.content == slow.content  # byte for byte

@@ -149,14 +149,14 @@ class RequestIds:
     """
 
     def __init__(self) -> None:
-        self._pid = -1
-        self._prefix = ""
         self._count = itertools.count()
+        self._start()
+        os.register_at_fork(after_in_child=self._start)  # a forked worker makes its own
+
+    def _start(self) -> None:
+        self._prefix = os.urandom(4).hex() + f"{os.getpid() & 0xFFFFFFFF:08x}"
 
     def next(self) -> str:
-        pid = os.getpid()
-        if pid != self._pid:  # a forked worker makes its own
-            self._pid, self._prefix = pid, os.urandom(4).hex() + f"{pid & 0xFFFFFFFF:08x}"
         return f"{self._prefix}{next(self._count) & 0xFFFFFFFFFFFFFFFF:016x}"
 
 

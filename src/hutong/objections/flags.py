@@ -7,7 +7,6 @@ so the gateway can import it without the rest of the objections domain.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -59,7 +58,7 @@ def flagged_fields(*, session: Session, resource_id: str) -> dict[str, set[str]]
 def record_ref(*, secret: bytes, resource_id: str, record_key: str) -> str:
     """A keyed reference to one record for the audit log (the key itself may be personal)."""
     message = f"record\x1f{resource_id}\x1f{record_key}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(secret, message, "sha256").hex()[:32]
 
 
 FLAG_COLUMN = "_flagged"  # bulk exports: the flagged fields of each row, comma-joined

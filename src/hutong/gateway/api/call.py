@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -273,7 +272,7 @@ async def serve(
 
     audit = request.app.state.audit
 
-    def in_thread() -> tuple[Call, Outcome, Future[list[int]]]:
+    def in_thread() -> tuple[Call, Outcome]:
         with request.app.state.db.session_scope(readonly=True) as session:
             actor = check_roles(resolve_actor(request, session), roles)
             assert actor is not None  # no gateway route is public
@@ -283,11 +282,11 @@ async def serve(
             except BaseException:
                 call.stack.close()
                 raise
-        return call, outcome, audit.submit([outcome.event])  # the entry made in this thread
+        return call, outcome
 
-    call, outcome, durable = await run_in_threadpool(in_thread)
+    call, outcome = await run_in_threadpool(in_thread)
     try:
-        await audit.wait(durable)
+        await audit.append([outcome.event])  # one wake-up of this loop per group commit
     finally:
         call.stack.close()  # the quota reservation ends after the audit entry is durable
     return call.answer(outcome)

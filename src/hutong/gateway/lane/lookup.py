@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import urllib.parse
 from contextlib import ExitStack
 from typing import Any
@@ -14,16 +15,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hutong.audit.entry import AuditEvent, subject_keys
 from hutong.core.clock import utcnow
 from hutong.core.deps import iter_routes
 from hutong.core.errors import HutongError, NotFound
 from hutong.core.http import problem_response
 from hutong.core.logging import get_logger
-from hutong.core.security import Role, token_hash
+from hutong.core.security import Actor, Role, token_hash
 from hutong.gateway import service as gateway
-from hutong.gateway.api.call import Call, field_list, limits_of, subject_secret
+from hutong.gateway.api.call import field_list, limits_of, subject_secret
 from hutong.gateway.lane.policy import NotHere, Policy, load, record_of
 from hutong.gateway.service.records import Answer
+from hutong.objections import flags
 from hutong.sharing.schemas import CallType
 
 PREFIX = "/gateway/v1/resources/"
@@ -132,18 +135,9 @@ class LookupLane:
                 response = Response(
                     plan.head + orjson.dumps(delivered) + _TAIL, media_type="application/json"
                 )
-            call = Call(
-                request,
-                actor,
-                action="data.lookup",
-                call_type=CallType.query,
-                resource_ref=ref,
-                scenario=scenario,
-            )
-            call.resource_id, call.provider_org = auth.resource_id, auth.provider_org_id
-            event = call.event(outcome="ok", answer=answer, detail=answer.detail)
+            event = _event(scope, actor, auth, scenario, answer, subject_secret(request))
             audit = self.hutong.state.audit
-            await audit.wait(audit.submit([event]))
+            await audit.append([event])  # durable before the answer (group commit)
         scope["route"] = self._lookup_route()
         await response(scope, receive, send)
         self.answered += 1
@@ -262,6 +256,51 @@ class LookupLane:
         """Give the lane's database connections back (at shutdown)."""
         while self._connections:
             self._connections.pop().close()
+
+
+def _event(
+    scope: Scope,
+    actor: Actor,
+    auth: gateway.Authorized,
+    scenario: str,
+    answer: Answer,
+    secret: bytes,
+) -> AuditEvent:
+    """The call's audit entry, as ``Call.event`` makes it for the route (tested equal)."""
+    state = scope.get("state") or {}
+    started = state.get("started")
+    end_user = case = None
+    for name, value in scope["headers"]:
+        if name == b"x-hutong-end-user" and end_user is None:
+            end_user = value.decode("latin-1")
+        elif name == b"x-hutong-case" and case is None:
+            case = value.decode("latin-1")
+    detail = dict(answer.detail)
+    if answer.record_keys:
+        detail["record_refs"] = sorted(
+            {
+                flags.record_ref(secret=secret, resource_id=auth.resource_id, record_key=k)
+                for k in answer.record_keys
+            }
+        )
+    return AuditEvent(
+        action="data.lookup",
+        outcome="ok",
+        actor_org=actor.organization_id,
+        actor_app=actor.id,
+        end_user=(end_user or "")[:64] or None,
+        case_number=(case or "")[:64] or None,
+        request_id=state.get("request_id"),
+        latency_us=int((time.perf_counter() - started) * 1e6) if started else 0,
+        resource=auth.resource_id,
+        provider_org=auth.provider_org_id,
+        scenario=scenario,
+        call_type=CallType.query.value,
+        fields=answer.fields,
+        records=answer.records,
+        subjects=subject_keys(answer.subjects, secret=secret),
+        detail=detail,
+    )
 
 
 def _request_parts(scope: Scope, prefix: str) -> tuple[str, str, list[str] | None] | None:
