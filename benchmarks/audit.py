@@ -179,6 +179,7 @@ def _settings(workdir: Path, name: str) -> Settings:
     home = workdir / f"home-{name}"
     shutil.rmtree(home, ignore_errors=True)
     shutil.copytree(workdir / f"keys-{name}", home / "keys")
+    load_keys.cache_clear()  # each run makes new keys at the same path; the cache keeps the old
     return Settings(home=home, audit_checkpoint_seconds=CHECKPOINT_SECONDS)
 
 
