@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -251,7 +252,12 @@ class Checkpointer:
             return None, False
 
     def _run(self) -> None:
-        while not self._stop.wait(self.settings.audit_checkpoint_seconds):
+        # On a fixed cadence, not a fixed pause: a tick that waits for the write lock or
+        # copies a long WAL must not stretch the time between checkpoints past the interval.
+        interval = self.settings.audit_checkpoint_seconds
+        due = time.monotonic() + interval
+        while not self._stop.wait(max(0.0, due - time.monotonic())):
+            due = max(due + interval, time.monotonic())  # behind: tick now, no burst after
             self.tick()
 
 

@@ -45,14 +45,22 @@ def upgrade() -> None:
                     f"ON {table} BEGIN {BUMP}; END"
                 )
         return
+    # PostgreSQL: at commit (deferred constraint triggers), once per transaction. Taken any
+    # earlier, the counter's row lock would be held across the rest of the transaction and
+    # two writers of different policy tables could deadlock on it (a correction racing a
+    # load did); taken last, it is held only while the transaction commits.
     op.execute(
-        "CREATE FUNCTION gateway_policy_bump() RETURNS trigger LANGUAGE plpgsql AS "
-        f"$$ BEGIN {BUMP}; RETURN NULL; END $$"
+        "CREATE FUNCTION gateway_policy_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF current_setting('hutong.gateway_policy_bumped', true) IS DISTINCT FROM '1' THEN "
+        f"{BUMP}; "
+        "PERFORM set_config('hutong.gateway_policy_bumped', '1', true); "
+        "END IF; RETURN NULL; END $$"
     )
     for table in TABLES:
         op.execute(
-            f"CREATE TRIGGER gateway_policy_{table} AFTER INSERT OR UPDATE OR DELETE "
-            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION gateway_policy_bump()"
+            f"CREATE CONSTRAINT TRIGGER gateway_policy_{table} AFTER INSERT OR UPDATE OR DELETE "
+            f"ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            "EXECUTE FUNCTION gateway_policy_bump()"
         )
 
 
