@@ -61,4 +61,11 @@ def record_ref(*, secret: bytes, resource_id: str, record_key: str) -> str:
     return hmac.digest(secret, message, "sha256").hex()[:32]
 
 
+def record_refs(*, secret: bytes, resource_id: str, record_keys: Iterable[str]) -> list[str]:
+    """The distinct keyed references of records, sorted (an audit entry's ``record_refs``)."""
+    return sorted(
+        {record_ref(secret=secret, resource_id=resource_id, record_key=k) for k in record_keys}
+    )
+
+
 FLAG_COLUMN = "_flagged"  # bulk exports: the flagged fields of each row, comma-joined

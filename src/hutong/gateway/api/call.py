@@ -186,11 +186,8 @@ class Call:
         """The detail plus keyed references of the delivered records (for corrections)."""
         if answer is None or not answer.record_keys or self.resource_id is None:
             return detail
-        refs = sorted(
-            {
-                flags.record_ref(secret=self.secret, resource_id=self.resource_id, record_key=k)
-                for k in answer.record_keys
-            }
+        refs = flags.record_refs(
+            secret=self.secret, resource_id=self.resource_id, record_keys=answer.record_keys
         )
         return {**detail, "record_refs": refs}
 

@@ -277,11 +277,8 @@ def _event(
             case = value.decode("latin-1")
     detail = dict(answer.detail)
     if answer.record_keys:
-        detail["record_refs"] = sorted(
-            {
-                flags.record_ref(secret=secret, resource_id=auth.resource_id, record_key=k)
-                for k in answer.record_keys
-            }
+        detail["record_refs"] = flags.record_refs(
+            secret=secret, resource_id=auth.resource_id, record_keys=answer.record_keys
         )
     return AuditEvent(
         action="data.lookup",

@@ -229,10 +229,9 @@ def make_plan(
 
 def record_of(plan: LookupPlan, row: Sequence[Any]) -> dict[str, Any] | None:
     """The record of a statement's row (None: no such record), as search_records gives it."""
-    values = row[2:]
-    if all(values[plan.names.index(f.name)] is None for f in plan.key_specs):
-        return None
-    return {
+    record = {
         name: json_value(process(value) if process and value is not None else value)
-        for name, process, value in zip(plan.names, plan.results, values, strict=True)
+        for name, process, value in zip(plan.names, plan.results, row[2:], strict=True)
     }
+    # the left join gives NULL keys when no row matched (a stored key is never NULL)
+    return None if all(record[f.name] is None for f in plan.key_specs) else record
