@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from hutong import __version__
 from hutong.audit.runtime import AuditRuntime
@@ -16,6 +17,22 @@ from hutong.core.logging import configure as configure_logging
 from hutong.core.settings import Settings, get_settings
 from hutong.gateway.lane import LookupLane
 from hutong.notifications.sender import WebhookSender
+
+
+class HutongApp(FastAPI):
+    """The FastAPI app with the gateway's fast lane in front of its middleware stack.
+
+    The lane answers the common key lookup itself (with its own request id, log line and
+    metrics) and hands every other request to the stack (decision 0015).
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        lane = getattr(self.state, "gateway_lane", None)
+        if lane is None:
+            return stack
+        lane.app = stack
+        return lane  # type: ignore[no-any-return]
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -39,7 +56,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             if caller is not None:
                 caller.close()
 
-    app = FastAPI(
+    app = HutongApp(
         lifespan=lifespan,
         # hutong's metrics are Prometheus (/metrics); FastAPI's OpenTelemetry bridge would
         # look up the global providers on every request for nothing
@@ -95,7 +112,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(packages=[("hutong.web", "static")]), name="static")
 
-    app.add_middleware(LookupLane, hutong_app=app)  # innermost: logged and limited too
+    LookupLane(None, hutong_app=app)  # in front of the middleware: see HutongApp
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_json_body_bytes,

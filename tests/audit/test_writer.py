@@ -214,6 +214,13 @@ def test_checkpointers_of_two_processes_take_turns(db, settings):
 
 
 texts = st.one_of(st.none(), st.text(max_size=12))
+scalars = st.one_of(texts, st.integers(-(2**53) + 1, 2**53 - 1), st.booleans())
+detail_values = st.one_of(
+    scalars,
+    st.lists(scalars, max_size=3),
+    st.dictionaries(st.text(max_size=4), scalars, max_size=2),
+    st.lists(st.dictionaries(st.text(max_size=4), scalars, max_size=2), max_size=2),
+)
 
 
 @hsettings(max_examples=200, deadline=None)
@@ -225,7 +232,12 @@ texts = st.one_of(st.none(), st.text(max_size=12))
     fields=st.lists(st.text(max_size=8), max_size=4),
     subjects=st.lists(st.text(max_size=8), max_size=3),
     numbers=st.tuples(st.integers(0, 2**53 - 1), st.integers(0, 2**53 - 1)),
-    detail=st.one_of(st.just({}), st.dictionaries(st.text(max_size=6), texts, max_size=3)),
+    detail=st.one_of(
+        st.just({}),
+        st.dictionaries(st.text(max_size=6), texts, max_size=3),
+        # flat details (sorted in place) and nested ones (the generic canonical form)
+        st.dictionaries(st.text(max_size=6), detail_values, max_size=4),
+    ),
     moment=st.datetimes(
         min_value=dt.datetime(2000, 1, 1), timezones=st.sampled_from([dt.UTC, None])
     ),

@@ -154,8 +154,20 @@ class Prepared:
     stat_key: tuple[Any, ...] = ()  # (day as YYYY-MM-DD, node, org, resource, scenario, action)
 
 
+def _flat(detail: dict[str, Any]) -> bool:
+    """True if a detail's members are ASCII names of strings, integers, booleans, nulls or
+    lists of them: sorting its own names is then all its canonical form needs."""
+    for name, value in detail.items():
+        if not name.isascii() or isinstance(value, dict | float):
+            return False
+        if isinstance(value, list) and any(isinstance(v, dict | list | float) for v in value):
+            return False
+    return True
+
+
 def _payload(event: AuditEvent, node: str, time_text: str) -> bytes:
-    """:func:`canonical` of :func:`to_document` for an event without ``detail``.
+    """:func:`canonical` of :func:`to_document` for an event without ``detail``, or with a
+    flat one (:func:`_flat`).
 
     The members are put in their sorted order as the object is made, so the encoder needs
     no sort and no key check: this runs once per audited request.
@@ -174,6 +186,9 @@ def _payload(event: AuditEvent, node: str, time_text: str) -> bytes:
     doc: dict[str, Any] = {"action": event.action, "actor": actor}
     if event.call_type:
         doc["call_type"] = event.call_type
+    if event.detail:
+        detail = event.detail
+        doc["detail"] = {k: detail[k] for k in sorted(detail)} if len(detail) > 1 else detail
     if event.fields:
         doc["fields"] = event.fields  # written as they are: no copy
     doc["latency_us"] = int(event.latency_us)
@@ -202,7 +217,7 @@ def prepare(event: AuditEvent, *, node: str, now: dt.datetime) -> Prepared:
         text = moment.isoformat(timespec="microseconds")[:26]
     else:
         text = _utc_text(moment)
-    if event.detail:
+    if event.detail and not _flat(event.detail):
         doc = to_document(event, node=node, time=moment, time_text=text + "Z")
         # every key of an entry is a fixed ASCII name except those of ``detail``
         keys_ascii = all(k.isascii() for k in event.detail) and _ascii_keys(event.detail)

@@ -157,7 +157,18 @@ def append_prepared(session: Session, prepared: Sequence[Prepared], stats: Stats
     if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - other engines
         _lock(session)
     raw = session.connection().connection.driver_connection  # begun: SQLite's write lock
-    cursor = raw.cursor()  # type: ignore[union-attr]
+    indexes = append_rows(raw, dialect, prepared, stats)
+    if dialect not in _STATS_UPSERT:  # pragma: no cover - other engines
+        _add_stats(session, stats)
+    return indexes
+
+
+def append_rows(raw: Any, dialect: str, prepared: Sequence[Prepared], stats: Stats) -> list[int]:
+    """:func:`append_prepared` on a driver connection in a begun transaction (on SQLite, a
+    ``BEGIN IMMEDIATE`` one: it holds the write lock)."""
+    if not prepared:
+        return []
+    cursor = raw.cursor()
     try:
         if dialect == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (LOG_LOCK_KEY,))
@@ -199,8 +210,6 @@ def append_prepared(session: Session, prepared: Sequence[Prepared], stats: Stats
             )
     finally:
         cursor.close()
-    if dialect not in _STATS_UPSERT:  # pragma: no cover - other engines
-        _add_stats(session, stats)
     return list(range(first, first + count))
 
 

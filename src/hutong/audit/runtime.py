@@ -23,7 +23,12 @@ class AuditRuntime:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
-        self.writer = AuditWriter(db, node=None, max_batch=settings.audit_max_batch)
+        self.writer = AuditWriter(
+            db,
+            node=None,
+            max_batch=settings.audit_max_batch,
+            commit_delay=settings.audit_commit_delay_ms / 1000,
+        )
         self.checkpointer: Any = None
 
     def start(self) -> None:

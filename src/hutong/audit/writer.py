@@ -23,9 +23,11 @@ import asyncio
 import contextlib
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future
+from typing import Any
 
 from hutong.audit import log
 from hutong.audit.entry import AuditEvent, Prepared, prepare
@@ -104,10 +106,20 @@ class _LoopBatch:
 class AuditWriter:
     """The log's group-commit writer thread."""
 
-    def __init__(self, db: Database, *, node: str | None, max_batch: int = 5000) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        node: str | None,
+        max_batch: int = 5000,
+        commit_delay: float = 0.0,
+    ) -> None:
         self.db = db
         self.node = node
         self.max_batch = max_batch
+        self.commit_delay = commit_delay  # seconds to gather more entries, when busy
+        self._busy = False  # the last commit held entries of more than one request
+        self._fairy: Any = None  # the writer thread's own pooled connection
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._started = False
@@ -176,11 +188,45 @@ class AuditWriter:
             batch.timer = loop.call_later(timeout, self._expire, batch)
         return await future
 
+    def _append(self, events: list[Prepared], stats: log.Stats) -> list[int]:
+        """One transaction on the writer's own driver connection.
+
+        A session per commit (begin, connection events, commit, close) cost about 0.25 ms
+        of CPU, as much as the entries of a small batch; the writer keeps one pooled
+        connection and drives its transaction itself. A failed transaction is rolled back
+        and the connection replaced.
+        """
+        dialect = self.db.dialect
+        if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - other engines
+            with self.db.session_scope() as session:
+                return log.append_prepared(session, events, stats)
+        if self._fairy is None:
+            self._fairy = self.db.engine.raw_connection()
+        raw = self._fairy.driver_connection
+        try:
+            if dialect == "sqlite":
+                raw.execute("BEGIN IMMEDIATE")  # the write lock, as session_scope takes it
+                indexes = log.append_rows(raw, dialect, events, stats)
+                raw.execute("COMMIT")
+            else:
+                indexes = log.append_rows(raw, dialect, events, stats)
+                raw.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                raw.rollback() if dialect == "postgresql" else raw.execute("ROLLBACK")
+            self._fairy.invalidate()
+            self._fairy = None
+            raise
+        return indexes
+
     def stop(self, timeout: float = 10.0) -> None:
         """Write what is queued, then stop."""
         if self._started:
             self._queue.put(_STOP)
             self._thread.join(timeout)
+        if self._fairy is not None and not self._thread.is_alive():
+            self._fairy.close()
+            self._fairy = None
         if self._process_lock is not None:
             self._process_lock.close()
 
@@ -205,6 +251,10 @@ class AuditWriter:
             item = self._queue.get()
             if item is _STOP:
                 return
+            if self._busy and self.commit_delay > 0:
+                # others are writing: wait a moment, so that this commit (and its WAL
+                # sync) is shared by more of them (PostgreSQL's commit_delay)
+                time.sleep(self.commit_delay)
             batch: list[_Request | _LoopBatch] = [item]  # type: ignore[list-item]
             events = list(self._take(item))  # type: ignore[arg-type]
             stop = False
@@ -224,13 +274,13 @@ class AuditWriter:
 
     def _flush(self, batch: list[_Request | _LoopBatch], events: list[Prepared]) -> None:
         stats = log.stats_of(events)
+        self._busy = len(events) > 1
         try:
             if self._process_lock is not None:
-                with self._process_lock, self.db.session_scope() as session:
-                    indexes = log.append_prepared(session, events, stats)
+                with self._process_lock:
+                    indexes = self._append(events, stats)
             else:
-                with self.db.session_scope() as session:
-                    indexes = log.append_prepared(session, events, stats)
+                indexes = self._append(events, stats)
         except Exception as exc:  # the requests fail; nothing half-written
             _log.error("audit append failed", error=type(exc).__name__, events=len(events))
             for item in batch:

@@ -201,16 +201,21 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            elapsed = time.perf_counter() - start
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            _metrics(scope["method"], template, status)[0].inc()
-            _metrics(scope["method"], template, None)[1].observe(elapsed)
-            log.info(
-                "request",
-                method=scope["method"],
-                route=template,
-                status=status,
-                ms=round(elapsed * 1000, 2),
-                request_id=request_id,
-            )
+            log_request(scope, status, start, request_id)
+
+
+def log_request(scope: Scope, status: int, start: float, request_id: str) -> None:
+    """A request's log line and metrics (path template only, never the query string)."""
+    elapsed = time.perf_counter() - start
+    route = scope.get("route")
+    template = getattr(route, "path", "unmatched")
+    _metrics(scope["method"], template, status)[0].inc()
+    _metrics(scope["method"], template, None)[1].observe(elapsed)
+    log.info(
+        "request",
+        method=scope["method"],
+        route=template,
+        status=status,
+        ms=round(elapsed * 1000, 2),
+        request_id=request_id,
+    )

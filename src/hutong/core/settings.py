@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         default=1.0, description="Seconds between signed checkpoints while entries arrive (0: off)"
     )
     audit_max_batch: int = Field(default=5000, description="Most entries in one group commit")
+    audit_commit_delay_ms: float = Field(
+        default=0.0,
+        ge=0,
+        le=100,
+        description="Milliseconds the audit writer waits for more entries before a commit, "
+        "when the last commit was shared (0: none)",
+    )
     audit_write_timeout_seconds: float = Field(
         default=30.0, description="Longest wait for an audit entry to become durable"
     )

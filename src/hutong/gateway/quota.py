@@ -142,7 +142,8 @@ class DailyQuota:
         self._released: dict[QuotaKey, int] = {}  # calls released since the key was first seen
         self._guard = threading.Lock()
 
-    def _released_count(self, key: QuotaKey) -> int:
+    def released(self, key: QuotaKey) -> int:
+        """Calls of this key released so far (read before the committed count is)."""
         with self._guard:
             if key not in self._released:
                 # a new day: forget past days' counts (their calls are all committed)
@@ -152,19 +153,16 @@ class DailyQuota:
                 self._released[key] = 0
             return self._released[key]
 
-    @contextmanager
-    def reserve(
-        self, key: QuotaKey, *, quota: int, committed: Callable[[], int], now: dt.datetime
-    ) -> Iterator[None]:
-        """Hold one call of the day's quota until the block ends (after the audit write).
+    def admit(
+        self, key: QuotaKey, *, quota: int, count: int, released_before: int, now: dt.datetime
+    ) -> None:
+        """Take one unit of the day's quota, or raise RateLimited.
 
-        ``committed`` reads the count from the audit statistics, outside any lock; the calls
-        of this process released since the read began are added to it, and the in-flight
-        check and reservation happen under one lock, so two calls of this process cannot
-        both take the last unit. Raises RateLimited.
+        ``count`` is the committed count read after ``released_before`` was; the calls of
+        this process released since are added to it, and the check and the reservation
+        happen under one lock, so two calls of this process cannot both take the last unit.
+        Every admitted call is given back with :meth:`release` once its entry is durable.
         """
-        released_before = self._released_count(key)
-        count = committed()
         with self._guard:
             released = self._released.get(key, 0) - released_before
             used = count + max(0, released) + self._in_flight.get(key, 0)
@@ -176,16 +174,32 @@ class DailyQuota:
                     reason="daily_quota",
                 )
             self._in_flight[key] = self._in_flight.get(key, 0) + 1
+
+    def release(self, key: QuotaKey) -> None:
+        """An admitted call is in the statistics now (or failed): it no longer waits."""
+        with self._guard:
+            left = self._in_flight.get(key, 1) - 1
+            if left > 0:
+                self._in_flight[key] = left
+            else:
+                self._in_flight.pop(key, None)
+            self._released[key] = self._released.get(key, 0) + 1
+
+    @contextmanager
+    def reserve(
+        self, key: QuotaKey, *, quota: int, committed: Callable[[], int], now: dt.datetime
+    ) -> Iterator[None]:
+        """Hold one call of the day's quota until the block ends (after the audit write).
+
+        ``committed`` reads the count from the audit statistics, outside any lock (see
+        :meth:`admit`). Raises RateLimited.
+        """
+        released_before = self.released(key)
+        self.admit(key, quota=quota, count=committed(), released_before=released_before, now=now)
         try:
             yield
         finally:
-            with self._guard:
-                left = self._in_flight.get(key, 1) - 1
-                if left > 0:
-                    self._in_flight[key] = left
-                else:
-                    self._in_flight.pop(key, None)
-                self._released[key] = self._released.get(key, 0) + 1
+            self.release(key)
 
     def in_flight(self, key: QuotaKey) -> int:
         """Calls of this key that passed the check and are not yet in the statistics."""

@@ -36,7 +36,11 @@ _limits_lock = threading.Lock()
 
 def limits_of(request: Request) -> quota.GatewayLimits:
     """This process's rate buckets and in-flight quota counts (one per app)."""
-    state = request.app.state
+    return limits_in(request.app.state)
+
+
+def limits_in(state: Any) -> quota.GatewayLimits:
+    """:func:`limits_of` from the app's state."""
     with _limits_lock:
         limits = getattr(state, "gateway_limits", None)
         if limits is None:
@@ -82,10 +86,15 @@ def node_code(request: Request, session: Session) -> str:
 
 def subject_secret(request: Request) -> bytes:
     """The node's subject-key secret: fixed once the node exists, so read once per process."""
-    secret = getattr(request.app.state, "gateway_subject_secret", None)
+    return secret_in(request.app.state)
+
+
+def secret_in(state: Any) -> bytes:
+    """:func:`subject_secret` from the app's state."""
+    secret = getattr(state, "gateway_subject_secret", None)
     if secret is None:
-        secret = load_keys(request.app.state.settings.keys_dir).subject_hmac
-        request.app.state.gateway_subject_secret = secret
+        secret = load_keys(state.settings.keys_dir).subject_hmac
+        state.gateway_subject_secret = secret
     return secret  # type: ignore[no-any-return]
 
 

@@ -6,25 +6,24 @@ import datetime as dt
 import threading
 import time
 import urllib.parse
-from contextlib import ExitStack
 from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hutong.audit.entry import AuditEvent, subject_keys
 from hutong.core.clock import utcnow
 from hutong.core.deps import iter_routes
 from hutong.core.errors import HutongError, NotFound
-from hutong.core.http import problem_response
+from hutong.core.http import REQUEST_IDS, log_request, problem_response
 from hutong.core.logging import get_logger
 from hutong.core.security import Actor, Role, token_hash
 from hutong.gateway import service as gateway
-from hutong.gateway.api.call import field_list, limits_of, subject_secret
+from hutong.gateway.api.call import field_list, limits_in, secret_in
 from hutong.gateway.lane.policy import NotHere, Policy, load, record_of
+from hutong.gateway.lane.ticket import Ticket
 from hutong.gateway.service.records import Answer
 from hutong.objections import flags
 from hutong.sharing.schemas import CallType
@@ -34,12 +33,14 @@ ROUTE_PATH = PREFIX + "{resource_ref}/records/{key}"
 FIELDS_MAX = 2000  # the route's limit of ``fields``
 _log = get_logger("hutong.gateway")
 _TAIL = b',"flags":[]}'  # a record under objection goes to the route
+_QUERY = CallType.query.value
+TICKETS_MAX = 10_000
 
 
 class LookupLane:
     """Answers the common key lookup itself; passes every other request to the app."""
 
-    def __init__(self, app: ASGIApp, *, hutong_app: Any) -> None:
+    def __init__(self, app: ASGIApp | None, *, hutong_app: Any) -> None:
         self.app = app
         self.hutong = hutong_app  # the FastAPI app: its state (settings, db, audit, limits)
         self.policy = Policy()
@@ -48,6 +49,10 @@ class LookupLane:
         self._connections: list[Any] = []
         self._pseudonym_keys: dict[str, bytes] = {}
         self._route: Any = None
+        self._secret: bytes | None = None
+        self._limits: Any = None
+        self._key_prefix = hutong_app.state.settings.api_key_prefix
+        self.audit = hutong_app.state.audit
         self.answered = 0  # calls this lane answered itself (the rest went to the routes)
         state = hutong_app.state
         self.enabled = state.settings.gateway_fast_lane
@@ -63,119 +68,167 @@ class LookupLane:
         ):
             ref, sep, key = scope["path"][len(PREFIX) :].partition("/records/")
             plain = sep and ref and key and "/" not in ref and "/" not in key
-            if plain and await self._answer(scope, receive, send, ref, key):
+            if plain and await self._logged(scope, receive, send, ref, key):
                 return
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, send)  # type: ignore[misc]
+
+    async def _logged(self, scope: Scope, receive: Receive, send: Send, ref: str, key: str) -> bool:
+        """:meth:`_answer` with what the app's middleware does for a request it answers.
+
+        The lane sits in front of the app's middleware (``HutongApp``): a lookup resumed
+        after its group commit would otherwise pass through each layer's coroutine again.
+        So it gives the request its id, its log line and metrics itself, and answers an
+        error as ``ServerErrorMiddleware`` would.
+        """
+        start = time.perf_counter()
+        request_id = REQUEST_IDS.next()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["started"] = start
+        sent: list[int] = []
+
+        async def send_logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                sent.append(message["status"])
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            answered = await self._answer(scope, receive, send_logged, ref, key)
+        except Exception:
+            if not sent:
+                error = PlainTextResponse("Internal Server Error", status_code=500)
+                await error(scope, receive, send_logged)
+            log_request(scope, sent[0] if sent else 500, start, request_id)
+            raise
+        if answered:
+            log_request(scope, sent[0], start, request_id)
+        return answered
 
     # the call ---------------------------------------------------------------------------
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, ref: str, key: str) -> bool:
         """Answer the lookup; False (nothing sent, nothing audited) to leave it to the route."""
-        parsed = _request_parts(scope, self.hutong.state.settings.api_key_prefix)
+        parsed = _request_parts(scope, self._key_prefix)
         if parsed is None:
             return False
         api_key, scenario, fields = parsed
         now = utcnow()
         today = now.date()
+        policy = self.policy
+        ticket_key = (api_key, scenario, ref, tuple(fields) if fields is not None else None, today)
         for _ in range(2):  # a second time after the generation moved on
-            found = self._cached(api_key, scenario, ref, fields, today)
-            if found is None:
-                found = await run_in_threadpool(self._load, api_key, scenario, ref, fields, today)
-                if found is None:
+            ticket = policy.tickets.get(ticket_key) if policy.generation is not None else None
+            if ticket is None:
+                ticket = await self._ticket(ticket_key, api_key, scenario, ref, fields, today)
+                if ticket is None:
                     return False
-            actor, auth, plan = found
             try:
-                params = plan.params(day=today, node=self.policy.node or "", auth=auth, key=key)
+                params = ticket.params(key)
             except (NotHere, HutongError):
                 return False
-            request = Request(scope)
             try:
                 if self.inline:
-                    stack, row = self._reserve(request, auth, plan, params, now)
+                    row = self._reserve(ticket, params, now)
                 else:
-                    stack, row = await run_in_threadpool(
-                        self._reserve, request, auth, plan, params, now
-                    )
+                    row = await run_in_threadpool(self._reserve, ticket, params, now)
             except Exception as exc:  # a refusal (429) or a failed read: the route answers
                 if not isinstance(exc, HutongError):
                     _log.warning("gateway lane read failed", error=type(exc).__name__)
                     self._drop_connection()
                 return False
-            if row[0] == self.policy.generation:
+            if row[0] == policy.generation:
                 break
-            stack.close()  # the policy changed since it was cached: load it again
-            self.policy.clear(None)
+            self.limits.quota.release(ticket.quota_key)  # the policy changed: load it again
+            policy.clear(None)
         else:
             return False
-        with stack:  # the quota reservation ends once the audit entry is durable
+        try:  # the quota's unit is held until the audit entry is durable
+            plan, auth = ticket.plan, ticket.auth
             record = record_of(plan, row)
-            names = [f.name for f in plan.specs]
             if record is None:  # a call all the same (its entry says found: false)
+                names = ticket.names
                 answer = Answer(body=None, fields=names, records=0, detail={"found": False})
                 missing = NotFound("no record with this key", field="key")
-                response: Response = problem_response(missing.to_problem(scope["path"]), 404)
-            else:
-                record_key = ",".join(str(record[f.name]) for f in plan.key_specs)
-                if record_key in self.policy.flagged.get(auth.resource_id, ()):
-                    return False  # under objection: the route adds the flags
-                pkey = self._pseudonym_key(request, auth.consumer_org_id)
-                delivered = {
-                    f.name: gateway.deliver_value(
-                        record.get(f.name), f, auth.deliveries[f.name], key=pkey
-                    )
-                    for f in plan.specs
-                }
-                answer = Answer(
-                    body=None,
-                    fields=names,
-                    records=1,
-                    subjects=[str(record[n]) for n in plan.subject_names if record.get(n)],
-                    record_keys=[record_key],
-                )
-                response = Response(
-                    plan.head + orjson.dumps(delivered) + _TAIL, media_type="application/json"
-                )
-            event = _event(scope, actor, auth, scenario, answer, subject_secret(request))
-            audit = self.hutong.state.audit
-            await audit.append([event])  # durable before the answer (group commit)
+                response = problem_response(missing.to_problem(scope["path"]), 404)
+                event = _event(scope, ticket.actor, auth, scenario, answer, self.secret)
+                await self.audit.append([event])
+                scope["route"] = self._lookup_route()
+                await response(scope, receive, send)
+                self.answered += 1
+                return True
+            record_key = ",".join([str(record[f.name]) for f in plan.key_specs])
+            if record_key in policy.flagged.get(auth.resource_id, ()):
+                return False  # under objection: the route adds the flags
+            body = plan.head + orjson.dumps(ticket.deliver(record)) + _TAIL
+            secret = self.secret
+            subjects = [str(record[n]) for n in plan.subject_names if record.get(n)]
+            event = _found_event(scope, ticket, scenario, subjects, record_key, secret)
+            await self.audit.append([event])  # durable before the answer (group commit)
+        finally:
+            self.limits.quota.release(ticket.quota_key)
         scope["route"] = self._lookup_route()
-        await response(scope, receive, send)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-length", str(len(body)).encode()),
+                    (b"content-type", b"application/json"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
         self.answered += 1
         return True
 
-    def _reserve(
-        self, request: Request, auth: Any, plan: Any, params: Any, now: dt.datetime
-    ) -> tuple[ExitStack, Any]:
+    def _reserve(self, ticket: Ticket, params: Any, now: dt.datetime) -> Any:
         """Take a rate token and a unit of the day's quota, reading the record on the way.
 
-        The quota count and the record come from one statement (``LookupPlan``); the
-        reservation is held in the returned stack until the audit entry is durable.
-        Raises RateLimited.
+        The quota count and the record come from one statement (``LookupPlan``); the unit
+        is given back (``quota.release``) once the audit entry is durable. Raises
+        RateLimited.
         """
-        limits = limits_of(request)
-        limits.buckets.take(auth.grant_id)
-        rows: list[Any] = []
-
-        def committed() -> int:
-            rows.append(self._fetch(plan.sql, params))
-            return int(rows[-1][1])
-
-        stack = ExitStack()
-        try:
-            stack.enter_context(
-                limits.quota.reserve(
-                    (now.date(), auth.consumer_org_id, auth.resource_id, auth.scenario_id),
-                    quota=auth.daily_quota,
-                    committed=committed,
-                    now=now,
-                )
-            )
-        except BaseException:
-            stack.close()
-            raise
-        return stack, rows[-1]
+        limits = self.limits
+        limits.buckets.take(ticket.auth.grant_id)
+        quota = limits.quota
+        released_before = quota.released(ticket.quota_key)
+        row = self._fetch(ticket.plan.sql, params)
+        quota.admit(
+            ticket.quota_key,
+            quota=ticket.auth.daily_quota,
+            count=int(row[1]),
+            released_before=released_before,
+            now=now,
+        )
+        return row
 
     # the cache ---------------------------------------------------------------------------
+
+    async def _ticket(
+        self, ticket_key: Any, api_key: str, scenario: str, ref: str, fields: Any, today: Any
+    ) -> Ticket | None:
+        """Make the ticket of a call from the cache, loading what it lacks; None if the
+        routes must answer."""
+        found = self._cached(api_key, scenario, ref, fields, today)
+        if found is None:
+            found = await run_in_threadpool(self._load, api_key, scenario, ref, fields, today)
+            if found is None:
+                return None
+        actor, auth, plan = found
+        policy = self.policy
+        ticket = Ticket.make(
+            actor=actor,
+            auth=auth,
+            plan=plan,
+            today=today,
+            node=policy.node or "",
+            pseudonym_key=self._pseudonym_key(auth.consumer_org_id),
+        )
+        if len(policy.tickets) >= TICKETS_MAX:  # many field sets or days: start again
+            policy.tickets.clear()
+        policy.tickets[ticket_key] = ticket
+        return ticket
 
     def _cached(self, api_key: str, scenario: str, ref: str, fields: Any, today: Any) -> Any:
         policy = self.policy
@@ -211,14 +264,27 @@ class LookupLane:
             return None
         return found
 
-    def _pseudonym_key(self, request: Request, org: str) -> bytes:
+    def _pseudonym_key(self, org: str) -> bytes:
         pkey = self._pseudonym_keys.get(org)
         if pkey is None:
-            secret = subject_secret(request)
             pkey = self._pseudonym_keys[org] = gateway.pseudonym_key(
-                subject_secret=secret, consumer_org_id=org
+                subject_secret=self.secret, consumer_org_id=org
             )
         return pkey
+
+    @property
+    def secret(self) -> bytes:
+        """The node's subject-key secret (read once)."""
+        if self._secret is None:
+            self._secret = secret_in(self.hutong.state)
+        return self._secret
+
+    @property
+    def limits(self) -> Any:
+        """This process's gateway limits, shared with the routes."""
+        if self._limits is None:
+            self._limits = limits_in(self.hutong.state)
+        return self._limits
 
     def _lookup_route(self) -> Any:
         if self._route is None:
@@ -297,6 +363,43 @@ def _event(
         records=answer.records,
         subjects=subject_keys(answer.subjects, secret=secret),
         detail=detail,
+    )
+
+
+def _found_event(
+    scope: Scope, ticket: Ticket, scenario: str, subjects: list[str], record_key: str, secret: bytes
+) -> AuditEvent:
+    """:func:`_event` of a found record (tested equal to the route's entry)."""
+    state = scope.get("state") or {}
+    started = state.get("started")
+    end_user = case = None
+    for name, value in scope["headers"]:
+        if name == b"x-hutong-end-user" and end_user is None:
+            end_user = value.decode("latin-1")
+        elif name == b"x-hutong-case" and case is None:
+            case = value.decode("latin-1")
+    auth = ticket.auth
+    return AuditEvent(
+        action="data.lookup",
+        outcome="ok",
+        actor_org=ticket.actor.organization_id,
+        actor_app=ticket.actor.id,
+        end_user=(end_user or "")[:64] or None,
+        case_number=(case or "")[:64] or None,
+        request_id=state.get("request_id"),
+        latency_us=int((time.perf_counter() - started) * 1e6) if started else 0,
+        resource=auth.resource_id,
+        provider_org=auth.provider_org_id,
+        scenario=scenario,
+        call_type=_QUERY,
+        fields=ticket.names,
+        records=1,
+        subjects=subject_keys(subjects, secret=secret),
+        detail={
+            "record_refs": [
+                flags.record_ref(secret=secret, resource_id=auth.resource_id, record_key=record_key)
+            ]
+        },
     )
 
 

@@ -96,6 +96,7 @@ class Policy:
     plans: dict[tuple[str, str, tuple[str, ...]], LookupPlan] = field(default_factory=dict)
     flagged: dict[str, frozenset[str]] = field(default_factory=dict)  # resource -> keys
     node: str | None = None
+    tickets: dict[Any, Any] = field(default_factory=dict)  # lane.ticket: TicketKey -> Ticket
 
     def clear(self, generation: int | None) -> None:
         self.generation = generation
@@ -103,6 +104,7 @@ class Policy:
         self.grants.clear()
         self.plans.clear()
         self.flagged.clear()
+        self.tickets.clear()
 
 
 def read_generation(session: Session) -> int:
