@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import multiprocessing
+import time
 from pathlib import Path
 
 import pytest
@@ -274,3 +275,51 @@ def test_prepared_payload_is_the_rfc8785_form_of_the_document(
     assert prepared.payload == rfc8785.dumps(document)
     assert json.loads(prepared.payload)["time"] == prepared.time_text + "Z"
     assert prepared.leaf_hash == hashlib.sha256(b"\x00" + prepared.payload).digest()
+
+
+def test_a_commit_delay_gathers_more_requests_into_one_commit(db):
+    """After a shared commit the writer waits ``commit_delay`` before the next one, so the
+    requests that arrive meanwhile share its WAL sync; every entry is still written once."""
+    writer = AuditWriter(db, node="sh", commit_delay=0.4)
+    sizes: list[int] = []
+    append = writer._append
+
+    def counted(events, stats):
+        sizes.append(len(events))
+        return append(events, stats)
+
+    writer._append = counted  # type: ignore[method-assign]
+    writer.write(_events("a", 0, 2))  # two entries: a shared commit
+    first = writer.submit(_events("b", 0, 1))
+    time.sleep(0.05)  # the writer has taken "b" and waits
+    rest = [writer.submit(_events("c", n, 1)) for n in range(3)]
+    indexes = [first.result(10), *(f.result(10) for f in rest)]
+    writer.stop()
+    assert sizes == [2, 4]
+    assert sorted(i for found in indexes for i in found) == [2, 3, 4, 5]
+    with db.session_scope(readonly=True) as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == 6
+
+
+def test_the_writer_replaces_its_connection_after_a_failed_commit(db, monkeypatch):
+    """A failed append fails its requests, rolls back, and the next one works on a fresh
+    connection: nothing half-written."""
+    writer = AuditWriter(db, node="sh")
+    writer.write(_events("a", 0, 1))
+    broken = writer._fairy
+    real = log.append_rows
+
+    def fails_once(raw, dialect, prepared, stats):
+        monkeypatch.setattr(log, "append_rows", real)
+        real(raw, dialect, prepared, stats)  # rows inserted, then the failure
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(log, "append_rows", fails_once)
+    with pytest.raises(RuntimeError, match="disk full"):
+        writer.write(_events("b", 0, 3))
+    assert writer.write(_events("c", 0, 2)) == [1, 2]
+    assert writer._fairy is not broken
+    writer.stop()
+    with db.session_scope(readonly=True) as s:
+        ids = s.scalars(select(AuditEntry.request_id).order_by(AuditEntry.leaf_index)).all()
+    assert ids == ["a-0-0", "c-0-0", "c-0-1"]

@@ -71,6 +71,9 @@ def test_the_lane_answers_as_the_routes_do(world, db, client, routes_client):
             assert slow.status_code == fast.status_code
             assert fast.content == slow.content  # byte for byte
             assert fast.headers["content-type"] == slow.headers["content-type"]
+            assert fast.headers["content-length"] == slow.headers["content-length"]
+            assert len(fast.headers["x-request-id"]) == 32
+            assert entry(db, fast)["request_id"] == fast.headers["x-request-id"]
             assert steady(entry(db, fast)) == steady(entry(db, slow))
     body = world.get(f"records/{rid(3)}").json()
     assert body["record"]["resident_id"].count("*") > 0
@@ -239,3 +242,27 @@ def test_lookups_write_one_entry_each(world, db, client):
     assert {d["action"] for d in docs} == {"data.lookup"}
     assert all(d["detail"]["record_refs"] and d["subjects"] for d in docs)
     assert FIELDS[0]["name"] in docs[0]["fields"]
+
+
+def test_a_failed_audit_write_answers_500_and_delivers_nothing(world, db, client, monkeypatch):
+    """The lane sits in front of the app's middleware: it answers an error as the app
+    would (a plain 500, no record), and the request is still logged and counted."""
+    world.grant()
+    assert world.get(f"records/{rid(1)}").status_code == 200
+
+    async def fails(events):
+        raise TimeoutError("the audit entry is not durable yet")
+
+    monkeypatch.setattr(client.app.state.audit, "append", fails)
+    before = lane(client)
+    with TestClient(client.app, raise_server_exceptions=False) as quiet:
+        failed = quiet.get(
+            URL.format(world.resource.id, f"records/{rid(2)}"), headers=world.headers()
+        )
+    assert failed.status_code == 500
+    assert failed.text == "Internal Server Error"
+    assert "张" not in failed.text and "x-request-id" in failed.headers
+    assert lane(client) == before  # not counted as answered
+    metrics = client.get("/metrics").text
+    failures = [m for m in metrics.splitlines() if 'status="500"' in m]
+    assert any("/records/{key}" in m and m.endswith(" 1.0") for m in failures), failures

@@ -143,6 +143,7 @@ class LookupLane:
             policy.clear(None)
         else:
             return False
+        scope["route"] = self._lookup_route()  # the log's and the metrics' template
         try:  # the quota's unit is held until the audit entry is durable
             plan, auth = ticket.plan, ticket.auth
             record = record_of(plan, row)
@@ -153,7 +154,6 @@ class LookupLane:
                 response = problem_response(missing.to_problem(scope["path"]), 404)
                 event = _event(scope, ticket.actor, auth, scenario, answer, self.secret)
                 await self.audit.append([event])
-                scope["route"] = self._lookup_route()
                 await response(scope, receive, send)
                 self.answered += 1
                 return True
@@ -167,7 +167,6 @@ class LookupLane:
             await self.audit.append([event])  # durable before the answer (group commit)
         finally:
             self.limits.quota.release(ticket.quota_key)
-        scope["route"] = self._lookup_route()
         await send(
             {
                 "type": "http.response.start",
