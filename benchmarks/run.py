@@ -146,7 +146,7 @@ def _audit_section(result: dict[str, Any], when: str, where: str) -> list[str]:
     return lines
 
 
-def run_audit(workdir: Path, when: str, where: str) -> None:
+def run_audit(workdir: Path, when: str, where: str) -> bool:
     load = os.getloadavg()[0]
     result = audit.bench(workdir)
     result["load"] = (load, os.getloadavg()[0])
@@ -162,14 +162,15 @@ def run_audit(workdir: Path, when: str, where: str) -> None:
             f"export verify {v['verify_export_rate']:,.0f} entries/s"
         )
     p = result["proofs"]
-    if p is None or not result["verify"]:
-        print("audit: a partial run (HUTONG_BENCH_AUDIT_PARTS); the doc is left as it was")
-        return
+    if p is None or not result["verify"] or result.get("partial"):
+        print("audit: a partial run (HUTONG_BENCH_AUDIT_*); the doc is left as it was")
+        return False
     print(
         f"audit proofs on {p['size']:,} entries: median {p['median_ms']:.2f} ms, "
         f"p99 {p['p99_ms']:.2f} ms (built in {p['build_s']:.0f} s)"
     )
     write_section("audit", _audit_section(result, when, where))
+    return True
 
 
 # --- gateway ------------------------------------------------------------------------------
@@ -221,7 +222,7 @@ def _gateway_section(results: list[dict[str, Any]], when: str, where: str) -> li
     return lines
 
 
-def run_gateway(workdir: Path, when: str, where: str) -> None:
+def run_gateway(workdir: Path, when: str, where: str) -> bool:
     load = os.getloadavg()[0]
     results = gateway.bench(workdir)
     for r in results:
@@ -241,8 +242,10 @@ def run_gateway(workdir: Path, when: str, where: str) -> None:
             )
     if all("gateway" in r and "bulk_rps" in r for r in results):
         write_section("gateway", _gateway_section(results, when, where))
-    else:  # one part only (HUTONG_BENCH_GATEWAY_PARTS): printed, the doc keeps a full run
-        print("gateway: one part only, docs/benchmarks.md left as it is")
+        return True
+    # one part only (HUTONG_BENCH_GATEWAY_PARTS): printed, the doc keeps a full run
+    print("gateway: one part only, docs/benchmarks.md left as it is")
+    return False
 
 
 # --- quality ------------------------------------------------------------------------------
@@ -323,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         "--quality-rows", type=int, default=quality.ROWS, help="rows of the quality benchmark"
     )
     args = parser.parse_args(argv)
-    runners: dict[str, Callable[[Path, str, str], None]] = {
+    runners: dict[str, Callable[[Path, str, str], bool | None]] = {
         "ingest": lambda w, when, where: run_ingest(w, when, where, rows=args.rows),
         "audit": run_audit,
         "gateway": run_gateway,
@@ -337,8 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"benchmarks on {where}")
     for name in args.names or list(runners):
         with tempfile.TemporaryDirectory(prefix="hutong-bench-") as tmp:
-            runners[name](Path(tmp), when, where)
-        if name != "gateway" or {"lookup", "bulk"} <= gateway.PARTS:
+            wrote = runners[name](Path(tmp), when, where)
+        if wrote is not False:  # partial runs print their figures and leave the doc
             print(f"{name} figures written to {DOC.name}")
     return 0
 
