@@ -266,3 +266,22 @@ def test_a_failed_audit_write_answers_500_and_delivers_nothing(world, db, client
     metrics = client.get("/metrics").text
     failures = [m for m in metrics.splitlines() if 'status="500"' in m]
     assert any("/records/{key}" in m and m.endswith(" 1.0") for m in failures), failures
+
+
+def test_a_call_the_lane_hands_to_the_route_costs_one_rate_token(settings, db):
+    """The lane takes a rate-limit token before its read; a call it then leaves to the
+    route (a used-up daily quota here) gives it back, so the route's is the only one."""
+    limited = settings.model_copy(
+        update={"gateway_rate_per_second": 0.001, "gateway_rate_burst": 5}
+    )
+    with TestClient(create_app(limited, database=db)) as client:
+        world = World(client, db)
+        grant = world.grant(daily_quota=2)
+        answers = [world.get(f"records/{rid(n)}") for n in range(6)]
+        buckets = client.app.state.gateway_limits.buckets
+        left = buckets._buckets[grant].tokens
+    # 2 answers, 3 quota refusals (one token each), then no token left: the rate limit
+    assert [a.status_code for a in answers] == [200, 200, 429, 429, 429, 429]
+    reasons = [a.json()["reason"] for a in answers[2:]]
+    assert reasons == ["daily_quota"] * 3 + ["rate_limit"]
+    assert 0 <= left < 0.1

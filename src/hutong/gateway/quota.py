@@ -84,6 +84,15 @@ class TokenBuckets:
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
 
+    def give_back(self, grant_id: str) -> None:
+        """Return a token taken for a call that another path will answer (and take for)."""
+        if self.rate <= 0:
+            return
+        with self._lock:
+            bucket = self._buckets.get(grant_id)
+            if bucket is not None:
+                bucket.tokens = min(self.burst, bucket.tokens + 1)
+
     def take(self, grant_id: str) -> None:
         """Take one token for the grant. Raises RateLimited when none is left."""
         if self.rate <= 0:

@@ -140,6 +140,7 @@ class LookupLane:
             if row[0] == policy.generation:
                 break
             self.limits.quota.release(ticket.quota_key)  # the policy changed: load it again
+            self.limits.buckets.give_back(ticket.auth.grant_id)
             policy.clear(None)
         else:
             return False
@@ -159,7 +160,8 @@ class LookupLane:
                 return True
             record_key = ",".join([str(record[f.name]) for f in plan.key_specs])
             if record_key in policy.flagged.get(auth.resource_id, ()):
-                return False  # under objection: the route adds the flags
+                self.limits.buckets.give_back(auth.grant_id)
+                return False  # under objection: the route adds the flags (and takes a token)
             body = plan.head + orjson.dumps(ticket.deliver(record)) + _TAIL
             secret = self.secret
             subjects = [str(record[n]) for n in plan.subject_names if record.get(n)]
@@ -191,15 +193,19 @@ class LookupLane:
         limits = self.limits
         limits.buckets.take(ticket.auth.grant_id)
         quota = limits.quota
-        released_before = quota.released(ticket.quota_key)
-        row = self._fetch(ticket.plan.sql, params)
-        quota.admit(
-            ticket.quota_key,
-            quota=ticket.auth.daily_quota,
-            count=int(row[1]),
-            released_before=released_before,
-            now=now,
-        )
+        try:
+            released_before = quota.released(ticket.quota_key)
+            row = self._fetch(ticket.plan.sql, params)
+            quota.admit(
+                ticket.quota_key,
+                quota=ticket.auth.daily_quota,
+                count=int(row[1]),
+                released_before=released_before,
+                now=now,
+            )
+        except BaseException:  # the route answers this call and takes its own token
+            limits.buckets.give_back(ticket.auth.grant_id)
+            raise
         return row
 
     # the cache ---------------------------------------------------------------------------
