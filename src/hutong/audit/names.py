@@ -167,7 +167,7 @@ def by_resource(session: Session, resource_id: str) -> ColumnElement[bool]:
     )
 
 
-def subject_leaves(session: Session, keys: Iterable[str]) -> Select[tuple[int]]:
+def subject_leaves(session: Session, keys: Iterable[str]) -> Select[int]:
     """The leaf indexes of the entries that name any of the subject keys: one probe of the
     subject index per bucket and key."""
     stored = sorted({subject_bytes(k) for k in keys})

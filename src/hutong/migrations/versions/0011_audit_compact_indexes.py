@@ -119,7 +119,7 @@ def upgrade() -> None:
     _subject_table("audit_subject", sa.LargeBinary(16), bucketed=True)
     if bind.dialect.name == "sqlite":
         raw = bind.connection.driver_connection
-        raw.create_function(  # SQLite 3.40 has no unhex()
+        raw.create_function(  # type: ignore[union-attr]  # SQLite 3.40 has no unhex()
             "hutong_key16", 1, lambda k: bytes.fromhex(k[:32]), deterministic=True
         )
         key16 = "hutong_key16(subject_key)"

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hutong.audit.entry import subject_keys
 from hutong.audit import names as audit_names
+from hutong.audit.entry import subject_keys
 from hutong.audit.models import AuditEntry
 from hutong.catalog.models import Resource
 from hutong.catalog.schemas import FieldSpec, PICategory
