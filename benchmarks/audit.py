@@ -480,13 +480,14 @@ def plain_inserts(db: Database, *, batch: int) -> dict[str, Any]:
                 f"INSERT INTO {copy.name} ({cols}) VALUES ({', '.join([mark] * len(names))})"
             )
     entries, subjects = rows
+    leaf = [c.name for c in AuditSubject.__table__.columns].index("leaf_index")
     subject_pos = 0
     start = time.perf_counter()
     for lo in range(0, len(entries), batch):
         chunk = entries[lo : lo + batch]
         last = chunk[-1][0]
         end = subject_pos
-        while end < len(subjects) and subjects[end][1] <= last:
+        while end < len(subjects) and subjects[end][leaf] <= last:
             end += 1
         with db.engine.begin() as conn:
             conn.exec_driver_sql(statements[0], chunk)

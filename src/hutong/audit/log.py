@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from hutong.audit import names
 from hutong.audit.entry import AuditEvent, Prepared, prepare
 from hutong.audit.models import AuditEntry, AuditStat
 from hutong.core.clock import utcnow
@@ -111,6 +112,9 @@ ENTRY_COLUMNS = (
     "record_count",
     "payload",
     "leaf_hash",
+    "actor_no",
+    "provider_no",
+    "resource_no",
 )
 _SQLITE_INSERT = (
     f"INSERT INTO audit_entry ({', '.join(ENTRY_COLUMNS[1:])}) "
@@ -172,29 +176,32 @@ def append_rows(raw: Any, dialect: str, prepared: Sequence[Prepared], stats: Sta
     try:
         if dialect == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (LOG_LOCK_KEY,))
+        mark = "?" if dialect == "sqlite" else "%s"
         cursor.execute("SELECT max(leaf_index) FROM audit_entry")
         current = cursor.fetchone()[0]
         first = 0 if current is None else int(current) + 1
         count = len(prepared)
+        rows = _numbered_rows(names.Numbering(session, cursor, mark), prepared)
         if dialect == "sqlite":
             # the first row numbered explicitly (SQLite would start an empty table at 1)
-            cursor.execute(_INSERT.replace("%s", "?"), (first, *prepared[0].row))
-            cursor.executemany(_SQLITE_INSERT, [item.row for item in prepared[1:]])
+            cursor.execute(_INSERT.replace("%s", "?"), (first, *rows[0]))
+            cursor.executemany(_SQLITE_INSERT, rows[1:])
             cursor.execute("SELECT max(leaf_index) FROM audit_entry")
             if cursor.fetchone()[0] != first + count - 1:  # pragma: no cover - a broken table
                 raise RuntimeError("audit leaf indexes would not be dense")
         else:
             cursor.executemany(
                 _INSERT,
-                [(first + n, item.time, *item.row[1:]) for n, item in enumerate(prepared)],
+                [
+                    (first + n, item.time, *row[1:])
+                    for n, (item, row) in enumerate(zip(prepared, rows, strict=True))
+                ],
             )
-        subjects = [
-            (key, first + n) for n, item in enumerate(prepared) for key in item.event.subjects
-        ]
+        subjects = names.subject_rows(first, [item.event.subjects for item in prepared])
         if subjects:
             cursor.executemany(
-                "INSERT INTO audit_subject (subject_key, leaf_index) "
-                f"VALUES ({_placeholders(dialect, 2)})",
+                "INSERT INTO audit_subject (bucket, subject_key, leaf_index) "
+                f"VALUES ({_placeholders(dialect, 3)})",
                 subjects,
             )
         if stats and dialect in _STATS_UPSERT:
@@ -211,6 +218,28 @@ def append_rows(raw: Any, dialect: str, prepared: Sequence[Prepared], stats: Sta
     finally:
         cursor.close()
     return list(range(first, first + count))
+
+
+def _numbered_rows(
+    numbering: names.Numbering, prepared: Sequence[Prepared]
+) -> list[tuple[Any, ...]]:
+    """Each entry's row with the numbers of its organizations and resource appended."""
+    orgs, resources = numbering.known.orgs, numbering.known.resources
+    out = []
+    for item in prepared:
+        row = item.row  # (time, action, actor_org, provider_org, resource_id, ...)
+        actor, provider, resource = row[2], row[3], row[4]
+        a = orgs.get(actor, 0) if actor else 0
+        if actor and not a:
+            a = numbering.org(actor)
+        p = orgs.get(provider, 0) if provider else 0
+        if provider and not p:
+            p = numbering.org(provider)
+        r = resources.get((resource, p), 0) if resource else 0
+        if resource and not r:
+            r = numbering.resource(resource, p)
+        out.append((*row, a, p, r))
+    return out
 
 
 _STATS_SQL = (

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, Index, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hutong.core.database import Base
@@ -20,9 +30,12 @@ class AuditEntry(Base):
     """
 
     __tablename__ = "audit_entry"
+    # Two secondary indexes on small integers (see AuditOrg, AuditResource): the caller's
+    # organization and time; the provider, the (resource, provider) pair and time, which
+    # serves the provider's view and the listing by resource (decision 0016).
     __table_args__ = (
-        Index("ix_audit_entry_org_time", "actor_org", "time"),
-        Index("ix_audit_entry_provider_time", "provider_org", "time"),
+        Index("ix_audit_entry_actor_time", "actor_no", "time"),
+        Index("ix_audit_entry_provider_resource_time", "provider_no", "resource_no", "time"),
     )
 
     # INTEGER on SQLite makes the key the table's rowid: one B-tree fewer per append
@@ -31,22 +44,62 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     actor_org: Mapped[str | None] = mapped_column(String(100), nullable=True)
     provider_org: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    resource_id: Mapped[str | None] = mapped_column(String(140), nullable=True, index=True)
+    resource_id: Mapped[str | None] = mapped_column(String(140), nullable=True)
     scenario_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     outcome: Mapped[str] = mapped_column(String(16))
     record_count: Mapped[int] = mapped_column(Integer, default=0)
     payload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # None: archived
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # the numbers of actor_org, provider_org and (resource_id, provider_org); 0: none
+    actor_no: Mapped[int] = mapped_column(Integer, server_default="0")
+    provider_no: Mapped[int] = mapped_column(Integer, server_default="0")
+    resource_no: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class AuditOrg(Base):
+    """The number an organization goes by in the log's indexes (never changed or reused)."""
+
+    __tablename__ = "audit_org"
+
+    no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    org_id: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class AuditResource(Base):
+    """The number of a resource as named with a provider (0: none) in the log's entries.
+
+    A resource named with two providers (or with and without one) has two numbers, so a
+    resource's entries are found through the provider index whoever the entries named.
+    """
+
+    __tablename__ = "audit_resource"
+    __table_args__ = (UniqueConstraint("resource_id", "provider_no"),)
+
+    no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    resource_id: Mapped[str] = mapped_column(String(140))
+    provider_no: Mapped[int] = mapped_column(Integer)
+
+
+SUBJECT_BUCKET_BITS = 16  # 65,536 entries per bucket of the subject index
+SUBJECT_KEY_BYTES = 16  # the first 128 bits of the keyed HMAC
 
 
 class AuditSubject(Base):
-    """Which entries concern a data subject (by keyed HMAC of their identifier)."""
+    """Which entries concern a data subject (by keyed HMAC of their identifier).
+
+    Keyed by the entry's bucket (``leaf_index >> 16``) first: a commit inserts into the
+    newest bucket's small subtree only, where the random HMAC keys of a whole log would
+    dirty about one page per row; a subject's entries are found with one probe per
+    bucket. The key is the first 16 bytes of the HMAC, whose whole hex form the entry's
+    payload carries (decision 0016).
+    """
 
     __tablename__ = "audit_subject"
     __table_args__ = {"sqlite_with_rowid": False}  # the key is the row: one B-tree
 
-    subject_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    subject_key: Mapped[bytes] = mapped_column(LargeBinary(SUBJECT_KEY_BYTES), primary_key=True)
     leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 

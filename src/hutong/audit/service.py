@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from hutong.audit import log
+from hutong.audit import log, names
 from hutong.audit.entry import AuditEvent, subject_key, subject_keys
-from hutong.audit.models import AuditEntry, AuditStat, AuditSubject
+from hutong.audit.models import AuditEntry, AuditStat
 from hutong.audit.schemas import DataUse, EntryRead, StatRow, StatSeries, UsePage
 from hutong.catalog.models import Resource
 from hutong.core.clock import utcnow
@@ -82,14 +82,14 @@ def _entry_read(row: AuditEntry, doc: dict[str, Any]) -> EntryRead:
     )
 
 
-def _visible(actor: Actor) -> Any:
+def _visible(session: Session, actor: Actor) -> Any:
     """The entries an actor may read: all (operators, auditors), else their organization's."""
     if actor.has(Role.operator, Role.auditor):
         return None
     if actor.organization_id and actor.has(Role.steward, Role.consumer):
         return or_(
-            AuditEntry.actor_org == actor.organization_id,
-            AuditEntry.provider_org == actor.organization_id,
+            names.by_actor(session, actor.organization_id),
+            names.by_provider(session, actor.organization_id),
         )
     return AuditEntry.leaf_index < 0  # nothing
 
@@ -101,7 +101,7 @@ def get_entry(
     row = session.get(AuditEntry, leaf_index)
     if row is None:
         raise NotFound(f"no audit entry {leaf_index}")
-    cond = _visible(actor)
+    cond = _visible(session, actor)
     if cond is not None:
         allowed = session.scalar(
             select(func.count())
@@ -117,7 +117,7 @@ def _is_subject_of(session: Session, actor: Actor, leaf_index: int) -> bool:
     key = _citizen_key(session, actor)
     if key is None:
         return False
-    return session.get(AuditSubject, (key, leaf_index)) is not None
+    return names.is_subject_of(session, key, leaf_index)
 
 
 def _citizen_key(session: Session, actor: Actor) -> str | None:
@@ -145,13 +145,13 @@ def list_entries(
     ):
         raise Forbidden("citizens see their data uses at /api/v1/audit/my-uses")
     stmt = select(AuditEntry)
-    cond = _visible(actor)
+    cond = _visible(session, actor)
     if cond is not None:
         stmt = stmt.where(cond)
     if action:
         stmt = stmt.where(AuditEntry.action == action)
     if resource:
-        stmt = stmt.where(AuditEntry.resource_id == resource)
+        stmt = stmt.where(names.by_resource(session, resource))
     if since:
         stmt = stmt.where(AuditEntry.time >= since)
     if until:
@@ -187,12 +187,11 @@ def my_uses(
     )
     base = (
         select(AuditEntry, Scenario, Organization, Resource)
-        .join(AuditSubject, AuditSubject.leaf_index == AuditEntry.leaf_index)
         .outerjoin(Scenario, Scenario.id == AuditEntry.scenario_id)
         .outerjoin(Organization, Organization.id == AuditEntry.actor_org)
         .outerjoin(Resource, Resource.id == AuditEntry.resource_id)
         .where(
-            AuditSubject.subject_key == key,
+            AuditEntry.leaf_index.in_(names.subject_leaves(session, [key])),
             AuditEntry.action.in_(DATA_ACTIONS),
             AuditEntry.outcome == "ok",
         )

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hutong.audit import names as audit_names
 from hutong.audit.entry import subject_keys
-from hutong.audit.models import AuditEntry, AuditSubject
+from hutong.audit.models import AuditEntry
 from hutong.catalog.models import Resource
 from hutong.catalog.schemas import FieldSpec, PICategory
 from hutong.datastore import history
@@ -78,7 +79,7 @@ def deliveries(
 ) -> list[Delivered]:
     """The successful calls that delivered this record, oldest first."""
     conds = [
-        AuditEntry.resource_id == resource.id,
+        audit_names.by_resource(session, resource.id),
         AuditEntry.action.in_(RECEIVING),
         AuditEntry.outcome == "ok",
         AuditEntry.actor_org.is_not(None),
@@ -87,12 +88,12 @@ def deliveries(
     if until is not None:
         conds.append(AuditEntry.time < until)
     if organization_id is not None:
-        conds.append(AuditEntry.actor_org == organization_id)
+        conds.append(audit_names.by_actor(session, organization_id))
     keys = record_subject_keys(resource, record, secret=secret)
     ref = record_ref(secret=secret, resource_id=resource.id, record_key=record_key)
     found: dict[int, AuditEntry] = {}
     if keys:
-        by_subject = select(AuditSubject.leaf_index).where(AuditSubject.subject_key.in_(keys))
+        by_subject = audit_names.subject_leaves(session, keys)
         for row in session.scalars(
             select(AuditEntry).where(*conds, AuditEntry.leaf_index.in_(by_subject))
         ):
