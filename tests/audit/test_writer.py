@@ -17,7 +17,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from hutong.audit import checkpoints, log, verify
+from hutong.audit import checkpoints, log, names, verify
 from hutong.audit.checkpoints import Checkpointer
 from hutong.audit.entry import AuditEvent, prepare, to_document
 from hutong.audit.models import AuditCheckpoint, AuditEntry, AuditStat, AuditSubject
@@ -309,17 +309,25 @@ def test_the_writer_replaces_its_connection_after_a_failed_commit(db, monkeypatc
     broken = writer._fairy
     real = log.append_rows
 
-    def fails_once(raw, dialect, prepared, stats):
+    def fails_once(raw, dialect, prepared, stats, *, numbers):
         monkeypatch.setattr(log, "append_rows", real)
-        real(raw, dialect, prepared, stats)  # rows inserted, then the failure
+        real(raw, dialect, prepared, stats, numbers=numbers)  # rows inserted, then the failure
         raise RuntimeError("disk full")
+
+    def newcomer(tag: str, size: int) -> list[AuditEvent]:
+        events = _events(tag, 0, size)
+        for e in events:
+            e.actor_org = "sh:org-new"  # numbered in the failed transaction first
+        return events
 
     monkeypatch.setattr(log, "append_rows", fails_once)
     with pytest.raises(RuntimeError, match="disk full"):
-        writer.write(_events("b", 0, 3))
-    assert writer.write(_events("c", 0, 2)) == [1, 2]
+        writer.write(newcomer("b", 3))
+    assert writer.write(newcomer("c", 2)) == [1, 2]
     assert writer._fairy is not broken
     writer.stop()
     with db.session_scope(readonly=True) as s:
         ids = s.scalars(select(AuditEntry.request_id).order_by(AuditEntry.leaf_index)).all()
+        new = s.scalars(select(AuditEntry.request_id).where(names.by_actor(s, "sh:org-new"))).all()
     assert ids == ["a-0-0", "c-0-0", "c-0-1"]
+    assert sorted(new) == ["c-0-0", "c-0-1"]

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hutong.audit import names
@@ -161,15 +162,30 @@ def append_prepared(session: Session, prepared: Sequence[Prepared], stats: Stats
     if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - other engines
         _lock(session)
     raw = session.connection().connection.driver_connection  # begun: SQLite's write lock
-    indexes = append_rows(raw, dialect, prepared, stats)
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    numbers = (names.known_numbers(engine), names.pending_numbers(session))
+    indexes = append_rows(raw, dialect, prepared, stats, numbers=numbers)
     if dialect not in _STATS_UPSERT:  # pragma: no cover - other engines
         _add_stats(session, stats)
     return indexes
 
 
-def append_rows(raw: Any, dialect: str, prepared: Sequence[Prepared], stats: Stats) -> list[int]:
+def append_rows(
+    raw: Any,
+    dialect: str,
+    prepared: Sequence[Prepared],
+    stats: Stats,
+    *,
+    numbers: tuple[names.Numbers, names.Numbers],
+) -> list[int]:
     """:func:`append_prepared` on a driver connection in a begun transaction (on SQLite, a
-    ``BEGIN IMMEDIATE`` one: it holds the write lock)."""
+    ``BEGIN IMMEDIATE`` one: it holds the write lock).
+
+    ``numbers``: the organization and resource numbers known committed, and those of this
+    transaction (``names.known_numbers``, ``names.pending_numbers``); the caller adds the
+    second to the first once the transaction commits.
+    """
     if not prepared:
         return []
     cursor = raw.cursor()
@@ -181,7 +197,7 @@ def append_rows(raw: Any, dialect: str, prepared: Sequence[Prepared], stats: Sta
         current = cursor.fetchone()[0]
         first = 0 if current is None else int(current) + 1
         count = len(prepared)
-        rows = _numbered_rows(names.Numbering(session, cursor, mark), prepared)
+        rows = _numbered_rows(names.Numbering(*numbers, cursor, mark), prepared)
         if dialect == "sqlite":
             # the first row numbered explicitly (SQLite would start an empty table at 1)
             cursor.execute(_INSERT.replace("%s", "?"), (first, *rows[0]))

@@ -30,7 +30,7 @@ from hutong.audit.models import (
 )
 
 
-class _Numbers:
+class Numbers:
     """The committed numbers of one database's names, as this process has seen them."""
 
     __slots__ = ("orgs", "resources")
@@ -39,27 +39,43 @@ class _Numbers:
         self.orgs: dict[str, int] = {}
         self.resources: dict[tuple[str, int], int] = {}
 
+    def add(self, other: Numbers) -> None:
+        """Take the numbers of a committed transaction."""
+        self.orgs.update(other.orgs)
+        self.resources.update(other.resources)
 
-_known: weakref.WeakKeyDictionary[Engine, _Numbers] = weakref.WeakKeyDictionary()
+
+_known: weakref.WeakKeyDictionary[Engine, Numbers] = weakref.WeakKeyDictionary()
 _PENDING = "hutong.audit.names"  # session.info key: numbers seen in an open transaction
 
 
-def _numbers(session: Session) -> _Numbers:
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
+def known_numbers(engine: Engine) -> Numbers:
+    """The numbers this process has seen committed in an engine's database."""
     found = _known.get(engine)
     if found is None:
-        found = _known[engine] = _Numbers()
+        found = _known[engine] = Numbers()
     return found
+
+
+def _numbers(session: Session) -> Numbers:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    return known_numbers(engine)
+
+
+def pending_numbers(session: Session) -> Numbers:
+    """The numbers a session's open transaction assigned or found (known at its commit)."""
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = Numbers()
+    return pending  # type: ignore[no-any-return]
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending is not None:
-        known = _numbers(session)
-        known.orgs.update(pending.orgs)
-        known.resources.update(pending.resources)
+        _numbers(session).add(pending)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -80,12 +96,9 @@ def bucket_of(leaf_index: int) -> int:
 class Numbering:
     """Turns an append's names into numbers, assigning new ones (under the log's lock)."""
 
-    def __init__(self, session: Session, cursor: Any, mark: str) -> None:
-        self.known = _numbers(session)
-        pending = session.info.get(_PENDING)
-        if pending is None:
-            pending = session.info[_PENDING] = _Numbers()
-        self.pending: _Numbers = pending
+    def __init__(self, known: Numbers, pending: Numbers, cursor: Any, mark: str) -> None:
+        self.known = known  # committed: safe to use in any transaction
+        self.pending = pending  # this transaction's: kept only if it commits
         self.cursor = cursor
         self.mark = mark
 

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from hutong.audit import log
+from hutong.audit import log, names
 from hutong.audit.entry import AuditEvent, Prepared, prepare
 from hutong.core.clock import utcnow
 from hutong.core.database import Database
@@ -203,14 +203,16 @@ class AuditWriter:
         if self._fairy is None:
             self._fairy = self.db.engine.raw_connection()
         raw = self._fairy.driver_connection
+        known, pending = names.known_numbers(self.db.engine), names.Numbers()
         try:
             if dialect == "sqlite":
                 raw.execute("BEGIN IMMEDIATE")  # the write lock, as session_scope takes it
-                indexes = log.append_rows(raw, dialect, events, stats)
+                indexes = log.append_rows(raw, dialect, events, stats, numbers=(known, pending))
                 raw.execute("COMMIT")
             else:
-                indexes = log.append_rows(raw, dialect, events, stats)
+                indexes = log.append_rows(raw, dialect, events, stats, numbers=(known, pending))
                 raw.commit()
+            known.add(pending)  # numbers of a rolled-back transaction do not exist
         except BaseException:
             with contextlib.suppress(Exception):
                 raw.rollback() if dialect == "postgresql" else raw.execute("ROLLBACK")
