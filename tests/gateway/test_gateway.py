@@ -842,6 +842,26 @@ def test_batch_masking_of_names_equals_mask(values):
     assert masked == [None if v is None else mask(v, "name") for v in values]
 
 
+PLAIN_NAME_CHARS = st.sampled_from(list("张王李赵阿买提xy"))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(PLAIN_NAME_CHARS, max_size=6)), max_size=20),
+    st.lists(st.one_of(st.none(), st.text(NAME_CHARS, max_size=6)), max_size=5),
+    st.data(),
+)
+def test_batch_masking_of_names_without_spaces_or_dots_equals_mask(plain, odd, data):
+    """No space nor dot in a batch: the trim is skipped. A slice of a batch is searched
+    alone, whatever the values around it hold."""
+    values = odd + plain + odd
+    start = data.draw(st.integers(0, len(values)))
+    stop = data.draw(st.integers(start, len(values)))
+    part = pa.array(values, pa.string()).slice(start, stop - start)
+    masked = gateway.mask_names(part).to_pylist()
+    assert masked == [None if v is None else mask(v, "name") for v in values[start:stop]]
+
+
 ID_CHARS = st.sampled_from(list("0123456789xX+- \u3000１Ａ"))
 
 
