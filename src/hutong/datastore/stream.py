@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -21,15 +21,22 @@ EXTENSIONS = {"csv": "csv", "parquet": "parquet", "arrow": "arrows"}
 
 
 class _Sink:
-    """A write-only file object whose written bytes are drained after each batch."""
+    """A write-only file object whose written bytes are drained after each batch.
 
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
+    ``keep``: hold the written objects as they are until drained, not copies of them; for
+    the Arrow IPC writer, which writes bytes and the batch's own (immutable) buffers, so a
+    batch's body is copied once (into the chunk) rather than twice.
+    """
+
+    def __init__(self, *, keep: bool = False) -> None:
+        self.chunks: list[Any] = []
         self.closed = False
         self.position = 0
+        self.keep = keep
 
-    def write(self, data: bytes) -> int:
-        self.chunks.append(bytes(data))
+    def write(self, data: Any) -> int:
+        kept = self.keep and isinstance(data, bytes | pa.Buffer)
+        self.chunks.append(data if kept else bytes(data))
         self.position += len(data)
         return len(data)
 
@@ -55,7 +62,7 @@ def stream(
     schema: pa.Schema, batches: Iterable[pa.RecordBatch], fmt: ExportFormat, *, bom: bool = False
 ) -> Iterator[bytes]:
     """Yield the export's bytes; memory stays bounded by one batch."""
-    sink = _Sink()
+    sink = _Sink(keep=fmt == "arrow")
     writer: pacsv.CSVWriter | pq.ParquetWriter | pa.ipc.RecordBatchStreamWriter
     if fmt == "csv":
         if bom:

@@ -104,16 +104,20 @@ def deliver_value(value: Any, spec: FieldSpec, delivery: Delivery, *, key: bytes
     return _transform(spec, delivery, key)(text_of(value, spec.type))
 
 
-def _contains_any(values: pa.Array, needles: str) -> bool:
-    """True if some value of a string array holds one of the characters (one byte search)."""
+def _text_bytes(values: pa.Array) -> bytes:
+    """The UTF-8 bytes of a string array's values, end to end (one copy)."""
     data = values.buffers()[2]
     if data is None or len(values) == 0:
-        return False
+        return b""
     offsets = pa.Array.from_buffers(
         pa.int32(), len(values) + 1, [None, values.buffers()[1]], offset=values.offset
     )
     start, end = offsets[0].as_py(), offsets[-1].as_py()
-    text = data.slice(start, end - start).to_pybytes()
+    return data.slice(start, end - start).to_pybytes()
+
+
+def _holds_any(text: bytes, needles: str) -> bool:
+    """True if the UTF-8 text holds one of the characters."""
     encoded = [c.encode("utf-8") for c in needles]
     # a one-byte search (memchr) for their first bytes rules most batches out at once
     if not any(first in text for first in {e[:1] for e in encoded}):
@@ -123,14 +127,19 @@ def _contains_any(values: pa.Array, needles: str) -> bool:
 
 def mask_names(values: pa.Array) -> pa.Array:
     """``masking.mask(v, 'name')`` of every value, in pyarrow compute: 张三丰 -> 张**."""
-    text = pc.utf8_trim(values, characters=PYTHON_SPACES)
+    if pa.types.is_string(values.type):
+        data = _text_bytes(values)
+        # trimming keeps every value of a batch without spaces: skip it then (it copies)
+        spaced = _holds_any(data, PYTHON_SPACES)
+        dotted = _holds_any(data, NAME_DOTS)  # trimming removes no dot
+    else:  # large_string: search it value by value
+        spaced = True
+        dotted = any(pc.any(pc.match_substring(values, dot)).as_py() for dot in NAME_DOTS)
+    text = pc.utf8_trim(values, characters=PYTHON_SPACES) if spaced else values
     star = pa.scalar(masking.MASK_CHAR, type=text.type)
     length = pc.utf8_length(text)
-    longest = pc.max(length).as_py() or 0
-    if pa.types.is_string(text.type):
-        dotted = _contains_any(text, NAME_DOTS)
-    else:  # large_string: search it value by value
-        dotted = any(pc.any(pc.match_substring(text, dot)).as_py() for dot in NAME_DOTS)
+    bounds = pc.min_max(length).as_py()
+    longest, shortest = bounds["max"] or 0, bounds["min"] or 0
     if dotted:
         rest = pc.replace_substring_regex(
             pc.utf8_slice_codeunits(text, start=1),
@@ -146,7 +155,7 @@ def mask_names(values: pa.Array) -> pa.Array:
     kept = pc.binary_join_element_wise(
         pc.utf8_slice_codeunits(text, start=0, stop=1), rest, pa.scalar("", type=text.type)
     )
-    if not pc.any(pc.less(length, 2)).as_py():
+    if shortest >= 2:  # nulls too: min_max skips them, and every step keeps them null
         return kept
     return pc.if_else(pc.less(length, 2), pc.binary_repeat(star, length), kept)
 

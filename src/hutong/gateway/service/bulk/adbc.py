@@ -107,7 +107,9 @@ def adbc_source(session: Session) -> AdbcSource | None:
 _SENTINEL = {"text": "''", "integer": "0"}
 
 
-def _adbc_column(f: FieldSpec, quote: Any, dialect: str) -> tuple[str, str]:
+def _adbc_column(
+    f: FieldSpec, quote: Any, dialect: str, text_columns: frozenset[str] = frozenset()
+) -> tuple[str, str]:
     """The select expression of a field and the kind of value it yields (text, integer)."""
     column = quote(f.name)
     if dialect == "postgresql":
@@ -120,7 +122,24 @@ def _adbc_column(f: FieldSpec, quote: Any, dialect: str) -> tuple[str, str]:
         return f"substr({column}, 1, 26)", "text"  # as the SQL reader (see there)
     if f.type == FieldType.decimal:
         return f"CASE WHEN {column} IS NULL THEN NULL ELSE printf('%.10f', {column}) END", "text"
+    if f.name in text_columns:
+        # TEXT affinity: every value is stored as text (or is a BLOB, which the driver reads
+        # as the same text CAST gives, see _sqlite_text_columns): the CAST only costs
+        return column, "text"
     return f"CAST({column} AS TEXT)", "text"
+
+
+def _sqlite_text_columns(connection: Any, table_name: str) -> frozenset[str]:
+    """The table's columns declared TEXT (SQLite stores every non-BLOB value there as text).
+
+    A read skips their CAST (about 4% of the scan's instructions for two such columns). A
+    BLOB in one reads as the same text, except in the first batch, where the driver types
+    the column binary: the read then starts again with the typed sentinel row.
+    """
+    literal = "'" + table_name.replace("'", "''") + "'"
+    sql = f"SELECT name FROM pragma_table_info({literal}) WHERE upper(type) = 'TEXT'"
+    with closing(_batches(connection, sql, batch_rows=None)) as batches:
+        return frozenset(name for batch in batches for name in batch.column(0).to_pylist())
 
 
 def _conform(column: pa.Array, f: FieldSpec) -> pa.Array:
@@ -145,13 +164,16 @@ def read_adbc(
     """The stored rows as the driver gives them: the fields' columns first, in order, not
     yet conformed (``conform_batches``), in batches of any size."""
     quote = _identifier_quote
-    columns = [_adbc_column(f, quote, source.dialect) for f in fields]
     where = ""
     if first_batch is not None:
         where = f" WHERE {quote(tables.BATCH_COLUMN)} >= {int(first_batch)}"
-    select_list = ", ".join(expr for expr, _ in columns)
-    select = f"SELECT {select_list} FROM {quote(table_name)}{where}"
     with _connection(source) as connection:
+        text_columns = frozenset[str]()
+        if source.dialect == "sqlite":
+            text_columns = _sqlite_text_columns(connection, table_name)
+        columns = [_adbc_column(f, quote, source.dialect, text_columns) for f in fields]
+        select_list = ", ".join(expr for expr, _ in columns)
+        select = f"SELECT {select_list} FROM {quote(table_name)}{where}"
         if source.dialect != "sqlite":
             with closing(_batches(connection, select, batch_rows=None)) as batches:
                 yield from batches
