@@ -1,16 +1,16 @@
 """An ADBC read of SQLite keeps its snapshot while this process writes and checkpoints.
 
-It does not, yet (decision 0014, addendum 2026-12-01): ADBC's SQLite driver links a
-SQLite of its own, and POSIX locks taken by one SQLite of a process are invisible to
-the other. A checkpoint of the app's connections therefore ignores the driver's read
-lock and copies pages newer than its snapshot into the file (the read then fails as
-"malformed" or mixes versions). The same read with the writer in another process keeps
-its snapshot. With the WAL all copied, the next write of this process starts it over,
-overwriting frames the read still uses. Strict: the day the read is safe, this test
-says so.
+ADBC's SQLite driver links a SQLite of its own, and POSIX locks taken by one SQLite of a
+process are invisible to the other: in the server's process, a checkpoint of the app's
+connections ignored the driver's read lock and copied pages newer than its snapshot into
+the file (the read then failed as "malformed" or mixed versions), and the next write
+started the WAL over, overwriting frames the read still used. The read now runs in a
+child process (decision 0014, second addendum), where the locks work.
 """
 
 from __future__ import annotations
+
+import multiprocessing
 
 import pyarrow.compute as pc
 import pytest
@@ -23,7 +23,6 @@ from hutong.gateway import service as gateway
 ROWS = 20_000
 
 
-@pytest.mark.xfail(strict=True, reason="decision 0014 addendum: two SQLite copies, one process")
 def test_an_adbc_read_keeps_its_snapshot_through_a_checkpoint_of_this_process(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'snap.db'}")
     try:
@@ -59,5 +58,39 @@ def test_an_adbc_read_keeps_its_snapshot_through_a_checkpoint_of_this_process(tm
             except Exception as exc:  # "database disk image is malformed"
                 pytest.fail(f"the read failed after the checkpoint: {exc}")
         assert seen == {"old": ROWS, "new": 0}
+    finally:
+        db.dispose()
+
+
+def _read(db: Database, table: str, **kw):
+    with db.session_scope(readonly=True) as s:
+        yield from gateway.read_batches(
+            session=s,
+            table_name=table,
+            fields=[FieldSpec(name="v", label="v")],
+            first_batch=None,
+            batch_rows=kw.get("batch_rows", 500),
+            reader="adbc",
+            read_ahead_batches=0,
+        )
+
+
+def test_the_reading_child_reports_its_error_and_ends_with_the_reader(tmp_path):
+    """A failed read raises the child's error in the server; a reader that stops early
+    (a client hanging up) ends the child."""
+    db = Database(f"sqlite:///{tmp_path / 'child.db'}")
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (v TEXT, _batch INTEGER NOT NULL)"))
+            conn.execute(text("INSERT INTO t VALUES (:v, 1)"), [{"v": str(i)} for i in range(5000)])
+        with pytest.raises(RuntimeError, match="no such table"):
+            list(_read(db, "missing"))
+        batches = _read(db, "t", batch_rows=100)
+        assert next(batches).num_rows > 0
+        assert [p.name for p in multiprocessing.active_children()] == ["hutong-bulk-read"]
+        batches.close()
+        assert not [p for p in multiprocessing.active_children() if p.name == "hutong-bulk-read"]
+        rows = sum(b.num_rows for b in _read(db, "t"))  # and the next read is whole
+        assert rows == 5000
     finally:
         db.dispose()

@@ -162,7 +162,26 @@ def read_adbc(
     batch_rows: int,
 ) -> Iterator[pa.RecordBatch]:
     """The stored rows as the driver gives them: the fields' columns first, in order, not
-    yet conformed (``conform_batches``), in batches of any size."""
+    yet conformed (``conform_batches``), in batches of any size.
+
+    SQLite is read in a child process (``bulk.child``): in this one, the driver's copy
+    of SQLite and the app's cannot see each other's locks.
+    """
+    if source.dialect == "sqlite":
+        from hutong.gateway.service.bulk.child import read_in_child
+
+        return read_in_child(source.uri, table_name, fields, first_batch, batch_rows)
+    return read_here(source, table_name, fields, first_batch, batch_rows)
+
+
+def read_here(
+    source: AdbcSource,
+    table_name: str,
+    fields: Sequence[FieldSpec],
+    first_batch: int | None,
+    batch_rows: int,
+) -> Iterator[pa.RecordBatch]:
+    """:func:`read_adbc` in this process (PostgreSQL, and the child's read of SQLite)."""
     quote = _identifier_quote
     where = ""
     if first_batch is not None:
