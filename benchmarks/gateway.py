@@ -296,7 +296,9 @@ class Server:
         raise RuntimeError(f"server not ready in {START_TIMEOUT_S} s")
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) used so far by the server and its worker processes."""
+        """CPU time (user + system) used so far by the server and every process under it
+        (its process group: workers, and the workers' bulk readers and their fork servers,
+        live or ended: an ended one's time is in its parent's children's times)."""
         tick = os.sysconf("SC_CLK_TCK")
         total = 0.0
         for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -304,9 +306,8 @@ class Server:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
             except (OSError, IndexError):
                 continue
-            pid, ppid = int(stat.parent.name), int(fields[1])
-            if self.proc.pid in (pid, ppid):
-                total += (int(fields[11]) + int(fields[12])) / tick
+            if int(fields[2]) == self.proc.pid:  # the process group the server leads
+                total += sum(int(f) for f in fields[11:15]) / tick
         return total
 
     def stop(self) -> None:

@@ -44,6 +44,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.audit.start()
         app.state.webhooks.start()
+        from hutong.gateway.service.bulk.child import warm_up_for
+
+        warm_up_for(app.state.db.url)  # SQLite snapshots are read by children of a fork server
         try:
             yield
         finally:

@@ -49,6 +49,30 @@ def _fork_server() -> Any:
         return _context
 
 
+def warm_up() -> None:
+    """Start this process's fork server now (about a second: an interpreter and the
+    driver's imports), so that the first snapshot does not wait for it."""
+    _fork_server()
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+
+
+def warm_up_for(database_url: str) -> threading.Thread | None:
+    """:func:`warm_up` in a thread, if snapshots of this database are read in children
+    (a SQLite file and ADBC's driver installed); a server calls it as it starts."""
+    from hutong.gateway.service.bulk import adbc
+
+    path = database_url.partition(":///")[2] if database_url.startswith("sqlite") else ""
+    if not path or path.startswith((":memory:", "file:")) or adbc._MANAGER is None:
+        return None
+    if adbc._driver("adbc_driver_sqlite") is None:  # pragma: no cover - driver not installed
+        return None
+    thread = threading.Thread(target=warm_up, name="hutong-bulk-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def read_in_child(
     uri: str,
     table_name: str,
