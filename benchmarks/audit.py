@@ -56,7 +56,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Index, MetaData, Table, event, func, select
+from sqlalchemy import Column, Index, MetaData, Table, func, select
 
 from benchmarks.common import fresh_database, pg_admin_url
 from hutong.audit import log, merkle
@@ -200,13 +200,6 @@ def timed_appends(
     writer = AuditWriter(db, node=None, max_batch=settings.audit_max_batch)
     writer.start()
     checkpointer = Checkpointer(db, settings)
-    commits = [0]
-
-    def count_commit(_conn: Any) -> None:
-        if threading.current_thread().name == "audit-writer":  # the group commits only
-            commits[0] += 1
-
-    event.listen(db.engine, "commit", count_commit)
     ready = threading.Barrier(len(requests) + 1)
     failures: list[BaseException] = []
     timeout = settings.audit_write_timeout_seconds
@@ -239,7 +232,6 @@ def timed_appends(
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
     writer.stop()
-    event.remove(db.engine, "commit", count_commit)
     if failures:
         raise RuntimeError(f"{len(failures)} writer(s) failed") from failures[0]
     entries = sum(written)
@@ -252,8 +244,8 @@ def timed_appends(
         "entries": entries,
         "seconds": seconds,
         "durable_seconds": durable,
-        "commits": commits[0],
-        "batch": entries / max(commits[0], 1),
+        "commits": writer.commits,
+        "batch": entries / max(writer.commits, 1),
         "checkpoints": signed,
         "cpu_s": cpu,
     }
@@ -278,13 +270,6 @@ def timed_appends_async(
     writer = AuditWriter(db, node=None, max_batch=settings.audit_max_batch)
     writer.start()
     checkpointer = Checkpointer(db, settings)
-    commits = [0]
-
-    def count_commit(_conn: Any) -> None:
-        if threading.current_thread().name == "audit-writer":
-            commits[0] += 1
-
-    event.listen(db.engine, "commit", count_commit)
     written = [0] * len(requests)
     timeout = settings.audit_write_timeout_seconds
 
@@ -310,7 +295,6 @@ def timed_appends_async(
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
     writer.stop()
-    event.remove(db.engine, "commit", count_commit)
     entries = sum(written)
     with db.session_scope(readonly=True) as s:
         head = latest(s)
@@ -321,8 +305,8 @@ def timed_appends_async(
         "entries": entries,
         "seconds": seconds,
         "durable_seconds": durable_at - start,
-        "commits": commits[0],
-        "batch": entries / max(commits[0], 1),
+        "commits": writer.commits,
+        "batch": entries / max(writer.commits, 1),
         "checkpoints": signed,
         "cpu_s": cpu,
     }
@@ -348,13 +332,6 @@ def _process_writer(
     writer.start()
     writer._node()  # the node's code read before the clock starts, as a warm worker has it
     checkpointer = Checkpointer(db, settings)
-    commits = [0]
-
-    def count_commit(_conn: Any) -> None:
-        if threading.current_thread().name == "audit-writer":
-            commits[0] += 1
-
-    event.listen(db.engine, "commit", count_commit)
     written = [0] * len(requests)
     timeout = settings.audit_write_timeout_seconds
 
@@ -377,7 +354,7 @@ def _process_writer(
     checkpointer.stop()
     end = time.perf_counter()
     writer.stop()
-    out.put((sum(written), commits[0], start, durable, end, time.process_time() - cpu))
+    out.put((sum(written), writer.commits, start, durable, end, time.process_time() - cpu))
     db.dispose()
 
 

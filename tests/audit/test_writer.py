@@ -295,7 +295,7 @@ def test_a_commit_delay_gathers_more_requests_into_one_commit(db):
     rest = [writer.submit(_events("c", n, 1)) for n in range(3)]
     indexes = [first.result(10), *(f.result(10) for f in rest)]
     writer.stop()
-    assert sizes == [2, 4]
+    assert sizes == [2, 4] and writer.commits == 2
     assert sorted(i for found in indexes for i in found) == [2, 3, 4, 5]
     with db.session_scope(readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == 6

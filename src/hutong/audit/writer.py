@@ -120,6 +120,7 @@ class AuditWriter:
         self.commit_delay = commit_delay  # seconds to gather more entries, when busy
         self._busy = False  # the last commit held entries of more than one request
         self._fairy: Any = None  # the writer thread's own pooled connection
+        self.commits = 0  # group commits done (for metrics and benchmarks)
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._started = False
@@ -288,6 +289,7 @@ class AuditWriter:
             for item in batch:
                 item.failed(exc)
             return
+        self.commits += 1
         first = indexes[0] if indexes else 0
         for item in batch:
             item.done(first)
