@@ -19,12 +19,11 @@ from hutong.core.deps import iter_routes
 from hutong.core.errors import HutongError, NotFound
 from hutong.core.http import REQUEST_IDS, log_request, problem_response
 from hutong.core.logging import get_logger
-from hutong.core.security import Actor, Role, token_hash
+from hutong.core.security import Role, token_hash
 from hutong.gateway import service as gateway
 from hutong.gateway.api.call import field_list, limits_in, secret_in
 from hutong.gateway.lane.policy import NotHere, Policy, load, record_of
 from hutong.gateway.lane.ticket import Ticket
-from hutong.gateway.service.records import Answer
 from hutong.objections import flags
 from hutong.sharing.schemas import CallType
 
@@ -149,11 +148,10 @@ class LookupLane:
             plan, auth = ticket.plan, ticket.auth
             record = record_of(plan, row)
             if record is None:  # a call all the same (its entry says found: false)
-                names = ticket.names
-                answer = Answer(body=None, fields=names, records=0, detail={"found": False})
                 missing = NotFound("no record with this key", field="key")
                 response = problem_response(missing.to_problem(scope["path"]), 404)
-                event = _event(scope, ticket.actor, auth, scenario, answer, self.secret)
+                detail: dict[str, Any] = {"found": False}
+                event = _event(scope, ticket, scenario, records=0, subjects=[], detail=detail)
                 await self.audit.append([event])
                 await response(scope, receive, send)
                 self.answered += 1
@@ -165,7 +163,17 @@ class LookupLane:
             body = plan.head + orjson.dumps(ticket.deliver(record)) + _TAIL
             secret = self.secret
             subjects = [str(record[n]) for n in plan.subject_names if record.get(n)]
-            event = _found_event(scope, ticket, scenario, subjects, record_key, secret)
+            ref = flags.record_ref(
+                secret=secret, resource_id=auth.resource_id, record_key=record_key
+            )
+            event = _event(
+                scope,
+                ticket,
+                scenario,
+                records=1,
+                subjects=subject_keys(subjects, secret=secret),
+                detail={"record_refs": [ref]},
+            )
             await self.audit.append([event])  # durable before the answer (group commit)
         finally:
             self.limits.quota.release(ticket.quota_key)
@@ -331,50 +339,15 @@ class LookupLane:
 
 def _event(
     scope: Scope,
-    actor: Actor,
-    auth: gateway.Authorized,
+    ticket: Ticket,
     scenario: str,
-    answer: Answer,
-    secret: bytes,
+    *,
+    records: int,
+    subjects: list[str],
+    detail: dict[str, Any],
 ) -> AuditEvent:
-    """The call's audit entry, as ``Call.event`` makes it for the route (tested equal)."""
-    state = scope.get("state") or {}
-    started = state.get("started")
-    end_user = case = None
-    for name, value in scope["headers"]:
-        if name == b"x-hutong-end-user" and end_user is None:
-            end_user = value.decode("latin-1")
-        elif name == b"x-hutong-case" and case is None:
-            case = value.decode("latin-1")
-    detail = dict(answer.detail)
-    if answer.record_keys:
-        detail["record_refs"] = flags.record_refs(
-            secret=secret, resource_id=auth.resource_id, record_keys=answer.record_keys
-        )
-    return AuditEvent(
-        action="data.lookup",
-        outcome="ok",
-        actor_org=actor.organization_id,
-        actor_app=actor.id,
-        end_user=(end_user or "")[:64] or None,
-        case_number=(case or "")[:64] or None,
-        request_id=state.get("request_id"),
-        latency_us=int((time.perf_counter() - started) * 1e6) if started else 0,
-        resource=auth.resource_id,
-        provider_org=auth.provider_org_id,
-        scenario=scenario,
-        call_type=CallType.query.value,
-        fields=answer.fields,
-        records=answer.records,
-        subjects=subject_keys(answer.subjects, secret=secret),
-        detail=detail,
-    )
-
-
-def _found_event(
-    scope: Scope, ticket: Ticket, scenario: str, subjects: list[str], record_key: str, secret: bytes
-) -> AuditEvent:
-    """:func:`_event` of a found record (tested equal to the route's entry)."""
+    """The call's audit entry, as ``Call.event`` makes it for the route (tested equal):
+    ``subjects`` are subject keys already."""
     state = scope.get("state") or {}
     started = state.get("started")
     end_user = case = None
@@ -398,13 +371,9 @@ def _found_event(
         scenario=scenario,
         call_type=_QUERY,
         fields=ticket.names,
-        records=1,
-        subjects=subject_keys(subjects, secret=secret),
-        detail={
-            "record_refs": [
-                flags.record_ref(secret=secret, resource_id=auth.resource_id, record_key=record_key)
-            ]
-        },
+        records=records,
+        subjects=subjects,
+        detail=detail,
     )
 
 

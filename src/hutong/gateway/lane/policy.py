@@ -27,7 +27,6 @@ from hutong.core.errors import HutongError
 from hutong.core.security import Actor, token_hash
 from hutong.datastore import service as datastore_service
 from hutong.datastore.service.records import _json_value as json_value
-from hutong.datastore.service.records import coerce_value as coerce_filter_value
 from hutong.gateway import quota
 from hutong.gateway import service as gateway
 from hutong.gateway.models import GatewayPolicy
@@ -59,27 +58,6 @@ class LookupPlan:
     head: bytes  # the answer's JSON up to the record: resource, scenario, fields
     defaults: dict[str, Any]  # the statement's fixed parameters (actions, limit)
     order: tuple[str, ...]  # positional drivers: the parameters' order
-
-    def params(self, *, day: dt.date, node: str, auth: gateway.Authorized, key: str) -> Any:
-        """The statement's parameters; raises Invalid for a key part of the wrong type."""
-        parts = key.split(",") if len(self.key_specs) > 1 else [key]
-        if len(parts) != len(self.key_specs):
-            raise NotHere
-        values: list[Any] = []
-        for spec, bind, part in zip(self.key_specs, self.key_binds, parts, strict=True):
-            value = coerce_filter_value(spec, part)
-            values.append(bind(value) if bind else value)
-        day_value = self.day_bind(day) if self.day_bind else day
-        named = {
-            **self.defaults,
-            "day": day_value,
-            "node": node,
-            "org": auth.consumer_org_id,
-            "resource": auth.resource_id,
-            "scenario": auth.scenario_id,
-            **{f"k{i}": v for i, v in enumerate(values)},
-        }
-        return [named[name] for name in self.order] if self.order else named
 
 
 class NotHere(Exception):
