@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-import urllib.parse
 from typing import Any
 
 import orjson
@@ -13,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hutong.audit.entry import AuditEvent, subject_keys
+from hutong.audit.entry import subject_keys
 from hutong.core.clock import utcnow
 from hutong.core.deps import iter_routes
 from hutong.core.errors import HutongError, NotFound
@@ -21,18 +20,16 @@ from hutong.core.http import REQUEST_IDS, log_request, problem_response
 from hutong.core.logging import get_logger
 from hutong.core.security import Role, token_hash
 from hutong.gateway import service as gateway
-from hutong.gateway.api.call import field_list, limits_in, secret_in
+from hutong.gateway.api.call import limits_in, secret_in
+from hutong.gateway.lane.parts import lane_event, request_parts
 from hutong.gateway.lane.policy import NotHere, Policy, load, record_of
 from hutong.gateway.lane.ticket import Ticket
 from hutong.objections import flags
-from hutong.sharing.schemas import CallType
 
 PREFIX = "/gateway/v1/resources/"
 ROUTE_PATH = PREFIX + "{resource_ref}/records/{key}"
-FIELDS_MAX = 2000  # the route's limit of ``fields``
 _log = get_logger("hutong.gateway")
 _TAIL = b',"flags":[]}'  # a record under objection goes to the route
-_QUERY = CallType.query.value
 TICKETS_MAX = 10_000
 
 
@@ -108,7 +105,7 @@ class LookupLane:
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, ref: str, key: str) -> bool:
         """Answer the lookup; False (nothing sent, nothing audited) to leave it to the route."""
-        parsed = _request_parts(scope, self._key_prefix)
+        parsed = request_parts(scope, self._key_prefix)
         if parsed is None:
             return False
         api_key, scenario, fields = parsed
@@ -151,7 +148,7 @@ class LookupLane:
                 missing = NotFound("no record with this key", field="key")
                 response = problem_response(missing.to_problem(scope["path"]), 404)
                 detail: dict[str, Any] = {"found": False}
-                event = _event(scope, ticket, scenario, records=0, subjects=[], detail=detail)
+                event = lane_event(scope, ticket, scenario, records=0, subjects=[], detail=detail)
                 await self.audit.append([event])
                 await response(scope, receive, send)
                 self.answered += 1
@@ -166,7 +163,7 @@ class LookupLane:
             ref = flags.record_ref(
                 secret=secret, resource_id=auth.resource_id, record_key=record_key
             )
-            event = _event(
+            event = lane_event(
                 scope,
                 ticket,
                 scenario,
@@ -335,69 +332,3 @@ class LookupLane:
         """Give the lane's database connections back (at shutdown)."""
         while self._connections:
             self._connections.pop().close()
-
-
-def _event(
-    scope: Scope,
-    ticket: Ticket,
-    scenario: str,
-    *,
-    records: int,
-    subjects: list[str],
-    detail: dict[str, Any],
-) -> AuditEvent:
-    """The call's audit entry, as ``Call.event`` makes it for the route (tested equal):
-    ``subjects`` are subject keys already."""
-    state = scope.get("state") or {}
-    started = state.get("started")
-    end_user = case = None
-    for name, value in scope["headers"]:
-        if name == b"x-hutong-end-user" and end_user is None:
-            end_user = value.decode("latin-1")
-        elif name == b"x-hutong-case" and case is None:
-            case = value.decode("latin-1")
-    auth = ticket.auth
-    return AuditEvent(
-        action="data.lookup",
-        outcome="ok",
-        actor_org=ticket.actor.organization_id,
-        actor_app=ticket.actor.id,
-        end_user=(end_user or "")[:64] or None,
-        case_number=(case or "")[:64] or None,
-        request_id=state.get("request_id"),
-        latency_us=int((time.perf_counter() - started) * 1e6) if started else 0,
-        resource=auth.resource_id,
-        provider_org=auth.provider_org_id,
-        scenario=scenario,
-        call_type=_QUERY,
-        fields=ticket.names,
-        records=records,
-        subjects=subjects,
-        detail=detail,
-    )
-
-
-def _request_parts(scope: Scope, prefix: str) -> tuple[str, str, list[str] | None] | None:
-    """API key, scenario and requested fields, or None when the route should see it."""
-    authorization = scenario = None
-    for name, value in scope["headers"]:
-        if name == b"authorization" and authorization is None:
-            authorization = value.decode("latin-1")
-        elif name == b"x-hutong-scenario" and scenario is None:
-            scenario = value.decode("latin-1")
-    if authorization is None or scenario is None:
-        return None
-    if authorization[:7].lower() != "bearer ":
-        return None
-    api_key = authorization[7:].strip()
-    scenario = scenario.strip()
-    if not api_key.startswith(prefix) or not scenario or len(scenario) > 100:
-        return None
-    fields: list[str] | None = None
-    query = scope.get("query_string", b"")
-    if query:
-        pairs = urllib.parse.parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-        if len(pairs) != 1 or pairs[0][0] != "fields" or len(pairs[0][1]) > FIELDS_MAX:
-            return None
-        fields = field_list(pairs[0][1])
-    return api_key, scenario, fields
