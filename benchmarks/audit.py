@@ -319,11 +319,15 @@ def _process_writer(
     ready: Any,
     out: Any,
     seconds_at_most: float,
+    keeper: bool = False,
 ) -> None:
     """One worker process of a node (as ``uvicorn --workers N`` runs them): its own
     engine, writer and checkpointer; its request handlers are asyncio tasks that call
-    ``AuditWriter.append``. Puts (entries, commits, start, durable, end, CPU s) on ``out``.
+    ``AuditWriter.append``. With ``keeper`` the writers send their entries to the node's
+    keeper process (started by the first, as a server's workers do; its CPU is counted).
+    Puts (entries, commits, start, durable, end, CPU s, keeper CPU s) on ``out``.
     """
+    from hutong.audit.keeper_link import KeeperLink
     from hutong.audit.writer import AuditWriter
 
     db = Database(url)
@@ -331,6 +335,17 @@ def _process_writer(
     writer = AuditWriter(db, node=None, max_batch=settings.audit_max_batch)
     writer.start()
     writer._node()  # the node's code read before the clock starts, as a warm worker has it
+    loop = asyncio.new_event_loop()
+    if keeper:  # connected before the clock starts, as a running node's workers are
+        env = {**os.environ, "HUTONG_DATABASE_URL": url, "HUTONG_HOME": home}
+        env["HUTONG_AUDIT_KEEPER_IDLE_SECONDS"] = "1"
+        writer.keeper = KeeperLink(url, env=env, retry=0.05)
+
+        async def connected() -> None:
+            while writer.keeper.channel(asyncio.get_running_loop()) is None:
+                await asyncio.sleep(0.05)
+
+        loop.run_until_complete(asyncio.wait_for(connected(), 60))
     checkpointer = Checkpointer(db, settings)
     written = [0] * len(requests)
     timeout = settings.audit_write_timeout_seconds
@@ -350,11 +365,13 @@ def _process_writer(
     ready.wait()
     cpu = time.process_time()
     start = time.perf_counter()  # CLOCK_MONOTONIC: one clock for every process
-    durable = asyncio.run(main(start))
+    durable = loop.run_until_complete(main(start))
     checkpointer.stop()
     end = time.perf_counter()
+    commits = writer.commits + (writer.keeper.commits if keeper else 0)
     writer.stop()
-    out.put((sum(written), writer.commits, start, durable, end, time.process_time() - cpu))
+    loop.close()
+    out.put((sum(written), commits, start, durable, end, time.process_time() - cpu))
     db.dispose()
 
 
@@ -365,6 +382,7 @@ def timed_appends_processes(
     *,
     processes: int,
     seconds_at_most: float = APPEND_SECONDS,
+    keeper: bool = False,
 ) -> dict[str, Any]:
     """:func:`timed_appends_async` in ``processes`` worker processes sharing the database;
     the handlers (asyncio tasks) are dealt to the processes round-robin.
@@ -381,20 +399,31 @@ def timed_appends_processes(
     workers = [
         ctx.Process(
             target=_process_writer,
-            args=(url, str(settings.home), requests[p::processes], ready, out, seconds_at_most),
+            args=(
+                url,
+                str(settings.home),
+                requests[p::processes],
+                ready,
+                out,
+                seconds_at_most,
+                keeper,
+            ),
         )
         for p in range(processes)
     ]
     for w in workers:
         w.start()
     ready.wait()
+    before = keeper_cpu(url) if keeper else 0.0
     results = [out.get(timeout=seconds_at_most + 120) for _ in workers]
+    spent = keeper_cpu(url) - before if keeper else 0.0
     for w in workers:
         w.join()
         if w.exitcode != 0:
             raise RuntimeError(f"a writer process failed ({w.exitcode})")
     entries = sum(r[0] for r in results)
-    commits = sum(r[1] for r in results)
+    # the keeper's count is of its commits for all processes: each reports it
+    commits = max(r[1] for r in results) if keeper else sum(r[1] for r in results)
     start = min(r[2] for r in results)
     with db.session_scope(readonly=True) as s:
         head = latest(s)
@@ -408,8 +437,20 @@ def timed_appends_processes(
         "commits": commits,
         "batch": entries / max(commits, 1),
         "checkpoints": signed,
-        "cpu_s": sum(r[5] for r in results),
+        "cpu_s": sum(r[5] for r in results) + spent,
+        "keeper_cpu_s": spent,
     }
+
+
+def keeper_cpu(url: str) -> float:
+    """CPU seconds used so far by the database's keeper process (0 if none runs)."""
+    from hutong.audit.keeper import keeper_pid
+
+    pid = keeper_pid(url)
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _plain_copy(metadata: MetaData, source: Table) -> Table:
@@ -532,6 +573,9 @@ def bench_appends(
         ours = timed_appends(db, settings, requests)
     elif mode.startswith("processes"):
         ours = timed_appends_processes(db, settings, requests, processes=int(mode[9:]))
+    elif mode.startswith("keeper"):
+        ours = timed_appends_processes(db, settings, requests, processes=int(mode[6:]), keeper=True)
+        time.sleep(1.5)  # the keeper, left alone, exits before the file is replaced
     else:
         ours = timed_appends_async(db, settings, requests, via_submit=mode == "submit")
     plain = plain_inserts(db, batch=max(1, round(ours["batch"])))
@@ -558,6 +602,7 @@ def bench_backend(kind: str, workdir: Path) -> tuple[list[dict[str, Any]], dict[
     configs = [(w, "threads") for w in WRITER_COUNTS]
     configs += [(w, "asyncio") for w in ASYNC_WRITER_COUNTS]
     configs += [(w, f"processes{p}") for p, w in PROCESS_WRITERS]
+    configs += [(w, f"keeper{p}") for p, w in PROCESS_WRITERS]
     for writers, mode in configs:
         runs = []
         for attempt in range(RUNS):

@@ -85,8 +85,10 @@ def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
 def settings(tmp_path: Path, database_url: str) -> Settings:
     home = tmp_path / "home"
     home.mkdir()
-    # no background checkpointer: tests sign checkpoints when they mean to
+    # no background checkpointer: tests sign checkpoints when they mean to; no audit keeper
+    # process per app (tests/audit/test_keeper.py and the live servers use one)
     return Settings(
+        audit_keeper=False,
         home=home,
         database_url=database_url,
         log_json=True,

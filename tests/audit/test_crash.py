@@ -6,6 +6,8 @@ after a restart, and the log must verify.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -14,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from hutong.audit import checkpoints, verify
+from hutong.audit.keeper import keeper_pid
 from hutong.audit.models import AuditEntry
 from hutong.core.security import SYSTEM
 from hutong.datastore import service as datastore_service
@@ -80,7 +83,10 @@ def test_sigkill_loses_no_acknowledged_audit_entry(
         for t in threads:
             t.start()
         time.sleep(RUN_SECONDS)
+        keeper = keeper_pid(database_url)
+        assert keeper is not None, "the server appends through its audit keeper"
         server.kill()  # mid-flight, while requests are being audited
+        os.kill(keeper, signal.SIGKILL)  # and the keeper process the server started
         stop.set()
         for t in threads:
             t.join(timeout=30)

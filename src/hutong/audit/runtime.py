@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -35,6 +36,25 @@ class AuditRuntime:
         from hutong.audit.checkpoints import Checkpointer
 
         self.writer.start()
+        if self.settings.audit_keeper and self.writer.keeper is None:
+            from hutong.audit import keeper
+            from hutong.audit.keeper_link import KeeperLink
+
+            url = self.db.url
+            if keeper.supported(url):
+                env = {
+                    **os.environ,
+                    "HUTONG_HOME": str(self.settings.home),
+                    "HUTONG_DATABASE_URL": url,
+                    "HUTONG_AUDIT_MAX_BATCH": str(self.settings.audit_max_batch),
+                    "HUTONG_AUDIT_COMMIT_DELAY_MS": str(self.settings.audit_commit_delay_ms),
+                }
+                self.writer.keeper = KeeperLink(url, env=env)
+                self.writer.keeper.start_keeper()
+                try:  # started in the server's lifespan: its threadpool's appends go there
+                    self.writer.home_loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    self.writer.home_loop = None
         if self.settings.audit_checkpoint_seconds > 0 and self.checkpointer is None:
             self.checkpointer = Checkpointer(self.db, self.settings)
             self.checkpointer.start()

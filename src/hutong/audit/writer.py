@@ -129,6 +129,9 @@ class AuditWriter:
             weakref.WeakKeyDictionary()
         )
         self._process_lock = log.ProcessLock.for_database(db, "audit-lock")
+        self.keeper: Any = None  # a KeeperLink: the loops' entries go to the keeper process
+        # the server's event loop: with a keeper, the appends of its threadpool go through it
+        self.home_loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
         with self._lock:
@@ -157,6 +160,15 @@ class AuditWriter:
         The canonical bytes and leaf hashes are made here, in the caller's thread, so the
         writer thread only numbers, inserts and commits.
         """
+        loop = self.home_loop
+        if self.keeper is not None and loop is not None and not loop.is_closed():
+            try:
+                here = asyncio.get_running_loop()
+            except RuntimeError:
+                here = None
+            if here is not loop:  # a thread of the server's pool: the keeper writes
+                future = asyncio.run_coroutine_threadsafe(self.append(events), loop)
+                return future  # type: ignore[return-value]
         request = _Request(self._prepare(events))
         self._queue.put(request)
         return request.future
@@ -174,6 +186,7 @@ class AuditWriter:
         prepared = self._prepare(events)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[int]] = loop.create_future()
+        channel = self.keeper.channel(loop) if self.keeper is not None else None
         with self._lock:
             batch = self._batches.get(loop)
             opened = batch is None or batch.taken
@@ -184,10 +197,18 @@ class AuditWriter:
             batch.events.extend(prepared)
             batch.waiters.append((future, start, start + len(prepared)))
         if opened:
-            self._queue.put(batch)
+            if channel is not None:  # the keeper process writes: one frame per loop turn
+                loop.call_soon(self._ship, channel, batch)
+            else:
+                self._queue.put(batch)
             # one timer per batch, not per request
             batch.timer = loop.call_later(timeout, self._expire, batch)
         return await future
+
+    def _ship(self, channel: Any, batch: _LoopBatch) -> None:
+        with self._lock:
+            batch.taken = True
+        channel.ship(batch)
 
     def _append(self, events: list[Prepared], stats: log.Stats) -> list[int]:
         """One transaction on the writer's own driver connection.
@@ -224,6 +245,8 @@ class AuditWriter:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Write what is queued, then stop."""
+        if self.keeper is not None:
+            self.keeper.close()
         if self._started:
             self._queue.put(_STOP)
             self._thread.join(timeout)
@@ -275,21 +298,27 @@ class AuditWriter:
             if stop:
                 return
 
-    def _flush(self, batch: list[_Request | _LoopBatch], events: list[Prepared]) -> None:
+    def commit(self, events: Sequence[Prepared]) -> list[int]:
+        """Append prepared entries in one transaction, under the log's locks; their leaf
+        indexes once durable (the writer thread's and the keeper's one way to write)."""
         stats = log.stats_of(events)
+        if self._process_lock is not None:
+            with self._process_lock:
+                indexes = self._append(list(events), stats)
+        else:
+            indexes = self._append(list(events), stats)
+        self.commits += 1
+        return indexes
+
+    def _flush(self, batch: list[_Request | _LoopBatch], events: list[Prepared]) -> None:
         self._busy = len(events) > 1
         try:
-            if self._process_lock is not None:
-                with self._process_lock:
-                    indexes = self._append(events, stats)
-            else:
-                indexes = self._append(events, stats)
+            indexes = self.commit(events)
         except Exception as exc:  # the requests fail; nothing half-written
             _log.error("audit append failed", error=type(exc).__name__, events=len(events))
             for item in batch:
                 item.failed(exc)
             return
-        self.commits += 1
         first = indexes[0] if indexes else 0
         for item in batch:
             item.done(first)

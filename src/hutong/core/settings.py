@@ -67,6 +67,14 @@ class Settings(BaseSettings):
         description="Milliseconds the audit writer waits for more entries before a commit, "
         "when the last commit was shared (0: none)",
     )
+    audit_keeper: bool = Field(
+        default=True,
+        description="Append the audit entries of all worker processes in one keeper process "
+        "(Linux; a database file or server); off: each worker's own writer thread",
+    )
+    audit_keeper_idle_seconds: float = Field(
+        default=5.0, gt=0, description="Seconds the audit keeper stays with no worker connected"
+    )
     audit_write_timeout_seconds: float = Field(
         default=30.0, description="Longest wait for an audit entry to become durable"
     )
