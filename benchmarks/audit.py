@@ -4,9 +4,10 @@
    asyncio tasks in one event loop (256, 1024: how the gateway waits, with
    ``AuditWriter.append``), then ``PROCESS_WRITERS``: 2 and 4 worker processes sharing
    1,024 asyncio tasks, each process with its own writer and checkpointer as
-   ``uvicorn --workers N`` runs a node. They send events to the group-commit
-   :class:`~hutong.audit.writer.AuditWriter` as requests of 1 to 10 events and wait for
-   each to be durable, as request handlers do, while a
+   ``uvicorn --workers N`` runs a node, first with each process's writer thread, then
+   with the node's audit keeper process (decision 0017; its CPU is counted). They send
+   events to the group-commit :class:`~hutong.audit.writer.AuditWriter` as requests of 1
+   to 10 events and wait for each to be durable, as request handlers do, while a
    :class:`~hutong.audit.checkpoints.Checkpointer` signs a checkpoint every second. They
    stop after ``ENTRIES`` entries or ``APPEND_SECONDS`` seconds, whichever comes first;
    the clock stops when every entry is durable *and* a last checkpoint covers them all.

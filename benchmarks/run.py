@@ -83,7 +83,10 @@ def _writers(r: dict[str, Any]) -> str:
     mode = r["mode"]
     if mode.startswith("processes"):
         procs = int(mode[len("processes") :])
-        return f"{procs} processes x {r['writers'] // procs} asyncio tasks"
+        return f"{procs} processes x {r['writers'] // procs} asyncio tasks, writer threads"
+    if mode.startswith("keeper"):
+        procs = int(mode[len("keeper") :])
+        return f"{procs} processes x {r['writers'] // procs} asyncio tasks, one keeper"
     return f"{r['writers']} {'threads' if mode == 'threads' else 'asyncio tasks'}"
 
 
