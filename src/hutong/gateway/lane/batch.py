@@ -82,6 +82,7 @@ class Batches:
         for lookups in self._pending.pop(loop).values():
             for start in range(0, len(lookups), BATCH_MAX):
                 batch = lookups[start : start + BATCH_MAX]
+                self.reads += 1
                 if self.inline:
                     try:
                         released_before, rows = self._read(batch)
@@ -111,7 +112,6 @@ class Batches:
         ticket = batch[0].ticket
         statement = ticket.plan.statement(len(batch))
         params = statement.params(ticket.fixed, [lookup.key for lookup in batch])
-        self.reads += 1
         released_before = self._limits().quota.released(ticket.quota_key)
         return released_before, self._fetch(statement.sql, params)
 

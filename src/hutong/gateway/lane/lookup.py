@@ -16,7 +16,6 @@ from hutong.core.clock import utcnow
 from hutong.core.deps import iter_routes
 from hutong.core.errors import HutongError, NotFound
 from hutong.core.http import REQUEST_IDS, log_request, problem_response
-from hutong.core.logging import get_logger
 from hutong.core.security import Role, token_hash
 from hutong.gateway import service as gateway
 from hutong.gateway.api.call import limits_in, secret_in
@@ -28,7 +27,6 @@ from hutong.objections import flags
 
 PREFIX = "/gateway/v1/resources/"
 ROUTE_PATH = PREFIX + "{resource_ref}/records/{key}"
-_log = get_logger("hutong.gateway")
 _TAIL = b',"flags":[]}'  # a record under objection goes to the route
 TICKETS_MAX = 10_000
 
