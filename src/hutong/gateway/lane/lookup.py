@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from typing import Any
@@ -17,10 +16,10 @@ from hutong.core.clock import utcnow
 from hutong.core.deps import iter_routes
 from hutong.core.errors import HutongError, NotFound
 from hutong.core.http import REQUEST_IDS, log_request, problem_response
-from hutong.core.logging import get_logger
 from hutong.core.security import Role, token_hash
 from hutong.gateway import service as gateway
 from hutong.gateway.api.call import limits_in, secret_in
+from hutong.gateway.lane.batch import Batches
 from hutong.gateway.lane.parts import lane_event, request_parts
 from hutong.gateway.lane.policy import NotHere, Policy, load, record_of
 from hutong.gateway.lane.ticket import Ticket
@@ -28,7 +27,6 @@ from hutong.objections import flags
 
 PREFIX = "/gateway/v1/resources/"
 ROUTE_PATH = PREFIX + "{resource_ref}/records/{key}"
-_log = get_logger("hutong.gateway")
 _TAIL = b',"flags":[]}'  # a record under objection goes to the route
 TICKETS_MAX = 10_000
 
@@ -53,6 +51,7 @@ class LookupLane:
         state = hutong_app.state
         self.enabled = state.settings.gateway_fast_lane
         self.inline = state.db.dialect == "sqlite"  # SQLite reads take microseconds
+        self.batches = Batches(fetch=self._fetch, limits=lambda: self.limits, inline=self.inline)
         state.gateway_lane = self
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -120,20 +119,14 @@ class LookupLane:
                 if ticket is None:
                     return False
             try:
-                params = ticket.params(key)
+                key_values = ticket.key_values(key)
             except (NotHere, HutongError):
                 return False
             try:
-                if self.inline:
-                    row = self._reserve(ticket, params, now)
-                else:
-                    row = await run_in_threadpool(self._reserve, ticket, params, now)
-            except Exception as exc:  # a refusal (429) or a failed read: the route answers
-                if not isinstance(exc, HutongError):
-                    _log.warning("gateway lane read failed", error=type(exc).__name__)
-                    self._drop_connection()
+                row = await self.batches.read(ticket, key_values, now)
+            except Exception:  # a refusal (429) or a failed read (logged): the route answers
                 return False
-            if row[0] == policy.generation:
+            if row[1] == policy.generation:
                 break
             self.limits.quota.release(ticket.quota_key)  # the policy changed: load it again
             self.limits.buckets.give_back(ticket.auth.grant_id)
@@ -187,31 +180,6 @@ class LookupLane:
         await send({"type": "http.response.body", "body": body})
         self.answered += 1
         return True
-
-    def _reserve(self, ticket: Ticket, params: Any, now: dt.datetime) -> Any:
-        """Take a rate token and a unit of the day's quota, reading the record on the way.
-
-        The quota count and the record come from one statement (``LookupPlan``); the unit
-        is given back (``quota.release``) once the audit entry is durable. Raises
-        RateLimited.
-        """
-        limits = self.limits
-        limits.buckets.take(ticket.auth.grant_id)
-        quota = limits.quota
-        try:
-            released_before = quota.released(ticket.quota_key)
-            row = self._fetch(ticket.plan.sql, params)
-            quota.admit(
-                ticket.quota_key,
-                quota=ticket.auth.daily_quota,
-                count=int(row[1]),
-                released_before=released_before,
-                now=now,
-            )
-        except BaseException:  # the route answers this call and takes its own token
-            limits.buckets.give_back(ticket.auth.grant_id)
-            raise
-        return row
 
     # the cache ---------------------------------------------------------------------------
 
@@ -305,7 +273,8 @@ class LookupLane:
     # the database ------------------------------------------------------------------------
 
     def _fetch(self, sql: str, params: Any) -> Any:
-        """One row of the lookup statement, on this thread's own driver connection."""
+        """The rows of a lookup statement, on this thread's own driver connection (dropped
+        when the statement fails: the next one opens a new connection)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             fairy = self.hutong.state.db.engine.raw_connection()
@@ -314,12 +283,16 @@ class LookupLane:
                 conn.autocommit = True  # each statement its own snapshot, no open transaction
             self._local.conn, self._local.fairy = conn, fairy
             self._connections.append(fairy)
-        cursor = conn.cursor()
         try:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
-        finally:
-            cursor.close()
+            cursor = conn.cursor()
+            try:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+        except Exception:
+            self._drop_connection()
+            raise
 
     def _drop_connection(self) -> None:
         fairy = getattr(self._local, "fairy", None)

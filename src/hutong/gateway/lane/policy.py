@@ -10,12 +10,23 @@ the routes, which answer and audit it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, func, literal_column, select
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    values,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -39,15 +50,33 @@ GrantKey = tuple[str, str, str, dt.date]  # (app id, scenario, resource as given
 
 
 @dataclass(frozen=True)
-class LookupPlan:
-    """One resource's lookup for one set of delivered fields: its SQL and how to answer.
+class Statement:
+    """The lookup statement for up to ``size`` keys (the unused key slots stay NULL).
 
-    The statement reads, in one snapshot: the policy generation, the calls of the day in
-    the audit statistics (the quota count of ``gateway.quota``), and the record.
+    Each key gives one row, in one snapshot: its index in the batch, the policy
+    generation, the calls of the day in the audit statistics (the quota count of
+    ``gateway.quota``), and the record's columns (NULL when there is no such record).
     """
 
-    resource_id: str
     sql: str
+    size: int
+    defaults: dict[str, Any]  # every parameter: the fixed ones' values, the keys' NULL
+    order: tuple[str, ...]  # positional drivers: the parameters' order
+    key_names: tuple[tuple[str, ...], ...]  # each key's parameters, one per key column
+
+    def params(self, fixed: dict[str, Any], keys: Sequence[Sequence[Any]]) -> Any:
+        """The driver's parameters for these keys (bound values, as ``Ticket`` makes them)."""
+        named = {**self.defaults, **fixed}
+        for names, parts in zip(self.key_names, keys, strict=False):
+            named.update(zip(names, parts, strict=True))
+        return [named[name] for name in self.order] if self.order else named
+
+
+@dataclass(frozen=True, eq=False)  # by identity: one batch reads one plan's statement
+class LookupPlan:
+    """One resource's lookup for one set of delivered fields: its SQL and how to answer."""
+
+    resource_id: str
     names: tuple[str, ...]  # the record's columns read, in order
     results: tuple[Callable[[Any], Any] | None, ...]  # the driver value -> Python value
     key_specs: tuple[FieldSpec, ...]
@@ -56,8 +85,17 @@ class LookupPlan:
     specs: tuple[FieldSpec, ...]  # delivered, in order
     subject_names: tuple[str, ...]
     head: bytes  # the answer's JSON up to the record: resource, scenario, fields
-    defaults: dict[str, Any]  # the statement's fixed parameters (actions, limit)
-    order: tuple[str, ...]  # positional drivers: the parameters' order
+    compile: Callable[[int], Statement]  # the statement for this many keys
+    statements: dict[int, Statement] = field(default_factory=dict)  # compiled so far
+
+    def statement(self, keys: int) -> Statement:
+        """The statement for ``keys`` keys: one of a few sizes (powers of two), compiled
+        once each, so a driver's statement cache holds them all."""
+        size = 1 << (keys - 1).bit_length()
+        found = self.statements.get(size)
+        if found is None:
+            found = self.statements[size] = self.compile(size)
+        return found
 
 
 class NotHere(Exception):
@@ -149,34 +187,19 @@ def load(
 def make_plan(
     *, session: Session, auth: gateway.Authorized, specs: Sequence[FieldSpec], dialect: Dialect
 ) -> LookupPlan:
-    """Compile the lookup statement of a resource and delivered fields."""
+    """Describe the lookup of a resource and delivered fields (its statements compile on
+    first use)."""
     resource = catalog_service.get_row(session=session, resource_ref=auth.resource_id)
     table = datastore_service.table_of(resource)
     delivered = [f.name for f in specs]
     extra = [f.name for f in (*auth.subject_fields, *auth.key_fields)]
     names = tuple(dict.fromkeys([*delivered, *extra]))
     key_specs = tuple(auth.key_fields)
-    generation = select(GatewayPolicy.generation).where(GatewayPolicy.id == 1).scalar_subquery()
-    used = (
-        select(func.coalesce(func.sum(AuditStat.calls), 0))
-        .where(
-            AuditStat.day == bindparam("day", value=None),
-            AuditStat.node == bindparam("node", value=None),
-            AuditStat.actor_org == bindparam("org", value=None),
-            AuditStat.resource_id == bindparam("resource", value=None),
-            AuditStat.scenario_id == bindparam("scenario", value=None),
-            AuditStat.action.in_(quota.GATEWAY_ACTIONS),
-        )
-        .scalar_subquery()
-    )
-    one = select(literal_column("1").label("one")).subquery("one")
-    joined = one.outerjoin(
-        table,
-        and_(*[table.c[f.name] == bindparam(f"k{i}", value=None) for i, f in enumerate(key_specs)]),
-    )
-    stmt = select(generation, used, *[table.c[n] for n in names]).select_from(joined).limit(1)
-    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    order = tuple(compiled.positiontup or []) if compiled.positional else ()
+    key_columns = [table.c[f.name] for f in key_specs]
+    key_names = tuple(f.name for f in key_specs)
+
+    def compile_for(size: int) -> Statement:
+        return _statement(table, names, key_names, size, dialect)
 
     def result(column: Any) -> Callable[[Any], Any] | None:
         return column.type.dialect_impl(dialect).result_processor(dialect, None)  # type: ignore[no-any-return]
@@ -193,17 +216,65 @@ def make_plan(
     )
     return LookupPlan(
         resource_id=auth.resource_id,
-        sql=str(compiled),
         names=names,
         results=tuple(result(table.c[n]) for n in names),
         key_specs=key_specs,
-        key_binds=tuple(bind(table.c[f.name]) for f in key_specs),
+        key_binds=tuple(bind(column) for column in key_columns),
         day_bind=bind(AuditStat.__table__.c.day),
         specs=tuple(specs),
         subject_names=tuple(f.name for f in auth.subject_fields),
         head=head[:-1] + b',"record":',
+        compile=compile_for,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(
+    table: Table, names: tuple[str, ...], key_names: tuple[str, ...], size: int, dialect: Dialect
+) -> Statement:
+    """Compile the lookup statement of ``size`` keys: a VALUES list of (index, key columns)
+    left-joined to the table, each key bound with its column's type.
+
+    Cached across policy generations (a plan is made anew at each; ``table_of`` keeps one
+    Table per table and schema): compiling 256 keys' statement takes about 10 ms.
+    """
+    keys = [table.c[name] for name in key_names]
+    generation = select(GatewayPolicy.generation).where(GatewayPolicy.id == 1).scalar_subquery()
+    used = (
+        select(func.coalesce(func.sum(AuditStat.calls), 0))
+        .where(
+            AuditStat.day == bindparam("day", value=None),
+            AuditStat.node == bindparam("node", value=None),
+            AuditStat.actor_org == bindparam("org", value=None),
+            AuditStat.resource_id == bindparam("resource", value=None),
+            AuditStat.scenario_id == bindparam("scenario", value=None),
+            AuditStat.action.in_(quota.GATEWAY_ACTIONS),
+        )
+        .scalar_subquery()
+    )
+    slots = tuple(tuple(f"k{c}_{r}" for c in range(len(keys))) for r in range(size))
+    rows = [
+        (
+            literal_column(str(r)),
+            *[bindparam(n, value=None, type_=k.type) for n, k in zip(slots[r], keys, strict=True)],
+        )
+        for r in range(size)
+    ]
+    columns = [column("i", Integer), *[column(f"k{c}", k.type) for c, k in enumerate(keys)]]
+    wanted = values(*columns, name="lookup_keys").data(rows).cte("lookup_keys")
+    joined = wanted.outerjoin(table, and_(*[k == wanted.c[f"k{c}"] for c, k in enumerate(keys)]))
+    stmt = (
+        select(wanted.c.i, generation, used, *[table.c[n] for n in names])
+        .select_from(joined)
+        .where(wanted.c.k0.is_not(None))  # not the unused slots
+    )
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    return Statement(
+        sql=str(compiled),
+        size=size,
         defaults=dict(compiled.params),
-        order=order,
+        order=tuple(compiled.positiontup or []) if compiled.positional else (),
+        key_names=slots,
     )
 
 
@@ -211,7 +282,7 @@ def record_of(plan: LookupPlan, row: Sequence[Any]) -> dict[str, Any] | None:
     """The record of a statement's row (None: no such record), as search_records gives it."""
     record = {
         name: json_value(process(value) if process and value is not None else value)
-        for name, process, value in zip(plan.names, plan.results, row[2:], strict=True)
+        for name, process, value in zip(plan.names, plan.results, row[3:], strict=True)
     }
     # the left join gives NULL keys when no row matched (a stored key is never NULL)
     return None if all(record[f.name] is None for f in plan.key_specs) else record

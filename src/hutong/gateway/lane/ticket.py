@@ -35,8 +35,8 @@ class Ticket:
     # (name, how the value changes or None when delivered as stored, the field's type)
     deliveries: tuple[tuple[str, Callable[[str], str] | None, FieldType], ...]
     names: list[str]  # the delivered fields, as the audit entry lists them
-    base: Any  # the statement's parameters with the key's slots empty
-    slots: tuple[Any, ...]  # where each key part goes in ``base`` (an index or a name)
+    fixed: dict[str, Any]  # the statement's parameters but the keys
+    group: tuple[Any, ...]  # lookups one statement can read: the same plan and ``fixed``
 
     @classmethod
     def make(
@@ -56,20 +56,13 @@ class Ticket:
             change = _transform(spec, delivery, pseudonym_key) if changes(spec, delivery) else None
             deliveries.append((spec.name, change, spec.type))
         day = plan.day_bind(today) if plan.day_bind else today
-        named = {
-            **plan.defaults,
+        fixed = {
             "day": day,
             "node": node,
             "org": auth.consumer_org_id,
             "resource": auth.resource_id,
             "scenario": auth.scenario_id,
         }
-        keys = [f"k{i}" for i in range(len(plan.key_specs))]
-        if plan.order:
-            base: Any = [named.get(name) for name in plan.order]
-            slots: tuple[Any, ...] = tuple(plan.order.index(k) for k in keys)
-        else:
-            base, slots = named, tuple(keys)
         return cls(
             actor=actor,
             auth=auth,
@@ -77,23 +70,23 @@ class Ticket:
             quota_key=(today, auth.consumer_org_id, auth.resource_id, auth.scenario_id),
             deliveries=tuple(deliveries),
             names=[spec.name for spec in plan.specs],
-            base=base,
-            slots=slots,
+            fixed=fixed,
+            group=(plan, *fixed.values()),
         )
 
-    def params(self, key: str) -> Any:
-        """The statement's parameters for a key; raises Invalid for a part of the wrong
-        type, NotHere for the wrong number of parts."""
+    def key_values(self, key: str) -> tuple[Any, ...]:
+        """The key's parts as the statement binds them; raises Invalid for a part of the
+        wrong type, NotHere for the wrong number of parts."""
         plan = self.plan
         specs = plan.key_specs
         parts = key.split(",") if len(specs) > 1 else [key]
         if len(parts) != len(specs):
             raise NotHere
-        params = self.base.copy()
-        for slot, spec, bind, part in zip(self.slots, specs, plan.key_binds, parts, strict=True):
+        values = []
+        for spec, bind, part in zip(specs, plan.key_binds, parts, strict=True):
             value = coerce_filter_value(spec, part)
-            params[slot] = bind(value) if bind else value
-        return params
+            values.append(bind(value) if bind else value)
+        return tuple(values)
 
     def deliver(self, record: dict[str, Any]) -> dict[str, Any]:
         """The delivered fields of a record: masked or pseudonymized as granted."""
