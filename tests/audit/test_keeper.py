@@ -292,3 +292,33 @@ def test_wire_form_round_trips_every_column(db):
     assert back.row == p.row and back.stat_key == p.stat_key
     assert back.subjects == p.event.subjects and back.time == p.time
     assert back.outcome == p.event.outcome and back.records == p.event.records
+
+
+def test_a_server_connects_at_start_and_keeps_its_keeper_while_idle(db, settings):
+    """In a server's lifespan the runtime connects at once; an idle server keeps its keeper
+    (no churn of keeper starts); after the server stops, the keeper leaves by itself."""
+    from hutong.audit.runtime import AuditRuntime
+
+    live = settings.model_copy(update={"audit_keeper": True, "audit_keeper_idle_seconds": 1.0})
+    runtime = AuditRuntime(db, live)
+
+    async def main() -> int:
+        runtime.start()
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + 60
+        while runtime.writer.keeper.channel(loop) is None:
+            assert time.monotonic() < deadline, "not connected"
+            await asyncio.sleep(0.05)
+        pid = keeper_pid(db.url)
+        await asyncio.sleep(2.5)  # longer than the keeper's idle time, with no append
+        assert keeper_pid(db.url) == pid
+        indexes = await runtime.append(_events("idle", 0, 1))
+        runtime.stop()
+        return indexes[0]
+
+    assert asyncio.run(main()) == 0
+    assert runtime.writer.commits == 0  # the keeper wrote it
+    deadline = time.monotonic() + 30
+    while keeper_pid(db.url) is not None:
+        assert time.monotonic() < deadline, "the keeper did not leave"
+        time.sleep(0.1)

@@ -31,35 +31,53 @@ class AuditRuntime:
             commit_delay=settings.audit_commit_delay_ms / 1000,
         )
         self.checkpointer: Any = None
+        self._connecting: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         from hutong.audit.checkpoints import Checkpointer
 
         self.writer.start()
         if self.settings.audit_keeper and self.writer.keeper is None:
-            from hutong.audit import keeper
-            from hutong.audit.keeper_link import KeeperLink
-
-            url = self.db.url
-            if keeper.supported(url):
-                env = {
-                    **os.environ,
-                    "HUTONG_HOME": str(self.settings.home),
-                    "HUTONG_DATABASE_URL": url,
-                    "HUTONG_AUDIT_MAX_BATCH": str(self.settings.audit_max_batch),
-                    "HUTONG_AUDIT_COMMIT_DELAY_MS": str(self.settings.audit_commit_delay_ms),
-                }
-                self.writer.keeper = KeeperLink(url, env=env)
-                self.writer.keeper.start_keeper()
-                try:  # started in the server's lifespan: its threadpool's appends go there
-                    self.writer.home_loop = asyncio.get_running_loop()
-                except RuntimeError:
-                    self.writer.home_loop = None
+            self._start_keeper()
         if self.settings.audit_checkpoint_seconds > 0 and self.checkpointer is None:
             self.checkpointer = Checkpointer(self.db, self.settings)
             self.checkpointer.start()
 
+    def _start_keeper(self) -> None:
+        """Start the node's keeper (decision 0017) and, in a server's lifespan, connect to
+        it now: the keeper stays while a worker is connected."""
+        from hutong.audit import keeper
+        from hutong.audit.keeper_link import KeeperLink
+
+        url = self.db.url
+        if not keeper.supported(url):
+            return
+        env = {
+            **os.environ,
+            "HUTONG_HOME": str(self.settings.home),
+            "HUTONG_DATABASE_URL": url,
+            "HUTONG_AUDIT_MAX_BATCH": str(self.settings.audit_max_batch),
+            "HUTONG_AUDIT_COMMIT_DELAY_MS": str(self.settings.audit_commit_delay_ms),
+            "HUTONG_AUDIT_KEEPER_IDLE_SECONDS": str(self.settings.audit_keeper_idle_seconds),
+        }
+        self.writer.keeper = KeeperLink(url, env=env)
+        self.writer.keeper.start_keeper()
+        try:  # in the server's lifespan: its threadpool's appends go through the loop
+            loop = self.writer.home_loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._connecting = loop.create_task(self._connect_keeper())
+
+    async def _connect_keeper(self, seconds: float = 60.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + seconds
+        while self.writer.keeper.channel(loop) is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+
     def stop(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
+            self._connecting = None
         self.writer.stop()
         if self.checkpointer is not None:
             self.checkpointer.stop()
