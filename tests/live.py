@@ -39,6 +39,7 @@ class LiveServer:
             "HUTONG_DATABASE_URL": database_url,
             "HUTONG_BASE_URL": self.url,
             "HUTONG_LOG_LEVEL": "WARNING",
+            "HUTONG_AUDIT_KEEPER": "true",  # live servers append through the audit keeper
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None

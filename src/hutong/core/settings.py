@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         "when the last commit was shared (0: none)",
     )
     audit_keeper: bool = Field(
-        default=True,
+        default=False,
         description="Append the audit entries of all worker processes in one keeper process "
         "(Linux; a database file or server); off: each worker's own writer thread",
     )
