@@ -8,7 +8,6 @@ from contextlib import closing
 from dataclasses import dataclass
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
@@ -16,8 +15,11 @@ from hutong.catalog.schemas import FieldSpec
 from hutong.datastore import stream, tables
 from hutong.datastore.models import IngestBatch
 from hutong.gateway.service.access import Authorized
+from hutong.gateway.service.bulk.adbc import adbc_source
+from hutong.gateway.service.bulk.child import stream_in_child
+from hutong.gateway.service.bulk.encode import Encoding
 from hutong.gateway.service.bulk.read import READ_AHEAD_BATCHES, Reader, read_batches
-from hutong.gateway.service.deliver import ColumnPlan, deliver_batch, delivered_schema
+from hutong.gateway.service.deliver import ColumnPlan, delivered_schema
 from hutong.objections import flags
 
 
@@ -114,14 +116,38 @@ def stream_bulk(
     is cancelled before the transaction ends rather than whenever the garbage collector
     gets to it (the connection is unusable while a COPY is open).
     """
-    delivered_schema_ = plan.schema
-    schema = delivered_schema_.append(pa.field(flags.FLAG_COLUMN, pa.string()))
+    delivered = plan.schema
+    schema = delivered.append(pa.field(flags.FLAG_COLUMN, pa.string()))
     if plan.table_name is None:
         yield from stream.stream(schema, (), fmt, bom=bom)
         return
     flagged = flags.flagged_fields(session=session, resource_id=plan.resource_id)
     specs = [c.spec for c in plan.columns]
     keys = [f for f in plan.key_fields if f not in specs] if flagged else []
+    encoding = Encoding(
+        columns=plan.columns,
+        delivered=delivered,
+        schema=schema,
+        key_fields=plan.key_fields,
+        flagged=flagged,
+        pseudonym_key=pseudonym_key,
+        fmt=fmt,
+        bom=bom,
+    )
+    source = None if reader == "sql" else adbc_source(session)
+    if source is not None and source.dialect == "sqlite":
+        # read, masked and encoded in a child (bulk.child): this process only passes the
+        # bytes on
+        yield from stream_in_child(
+            source.uri,
+            plan.table_name,
+            specs + keys,
+            plan.first_batch,
+            batch_rows,
+            read_ahead_batches,
+            encoding,
+        )
+        return
     stored = read_batches(
         session=session,
         table_name=plan.table_name,
@@ -131,31 +157,5 @@ def stream_bulk(
         reader=reader,
         read_ahead_batches=read_ahead_batches,
     )
-    names = {c.spec.name for c in plan.columns}
-
-    def deliver(batch: pa.RecordBatch) -> pa.RecordBatch:
-        out = deliver_batch(batch, plan.columns, delivered_schema_, key=pseudonym_key)
-        column = _flag_column(batch, plan.key_fields, flagged, names)
-        return pa.RecordBatch.from_arrays([*out.columns, column], schema=schema)
-
     with closing(stored):
-        yield from stream.stream(schema, (deliver(b) for b in stored), fmt, bom=bom)
-
-
-def _flag_column(
-    batch: pa.RecordBatch,
-    key_fields: Sequence[FieldSpec],
-    flagged: dict[str, set[str]],
-    delivered: set[str],
-) -> pa.Array:
-    """Per row, the delivered fields under an open objection, comma-joined (else null)."""
-    wanted = {k: sorted(v & delivered) for k, v in flagged.items() if v & delivered}
-    if not wanted or not key_fields:
-        return pa.nulls(batch.num_rows, pa.string())
-    parts = [pc.cast(batch.column(f.name), pa.string()) for f in key_fields]
-    keys = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, ",")
-    hits = pc.is_in(keys, value_set=pa.array(sorted(wanted), pa.string()))
-    values: list[str | None] = [None] * batch.num_rows
-    for i in pc.indices_nonzero(pc.fill_null(hits, False)).to_pylist():
-        values[i] = ",".join(wanted[keys[i].as_py()])
-    return pa.array(values, pa.string())
+        yield from encoding.encode(stored)
