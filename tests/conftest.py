@@ -24,6 +24,9 @@ from hutong.core.settings import Settings
 
 BACKEND = os.environ.get("HUTONG_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("HUTONG_TEST_PG_URL", "")
+# many apps are made in one test process, where a frozen object would never be freed
+# (tests/core/test_app_start.py checks the freeze in a process of its own)
+os.environ.setdefault("HUTONG_GC_FREEZE", "false")
 
 
 def _pg_url(dbname: str) -> str:
@@ -89,6 +92,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     # process per app (tests/audit/test_keeper.py and the live servers use one)
     return Settings(
         audit_keeper=False,
+        gc_freeze=False,
         home=home,
         database_url=database_url,
         log_json=True,
