@@ -14,6 +14,7 @@ from hutong.app import create_app
 from hutong.audit.models import AuditEntry
 from hutong.core.clock import utcnow
 from hutong.core.security import SYSTEM, token_hash
+from hutong.datastore import service as datastore_service
 from hutong.gateway.models import POLICY_TABLES
 from hutong.identity import service as identity_service
 from hutong.identity.models import App
@@ -169,7 +170,7 @@ def test_a_record_under_objection_carries_its_flags(world, db, client):
     assert world.get(f"records/{rid(6)}").json()["flags"] == []
 
 
-def test_bad_input_goes_to_the_routes_and_gets_their_answer(world, db, client):
+def test_bad_input_goes_to_the_routes_and_gets_their_answer(world, db, client, tmp_path):
     world.grant()
     before = lane(client)
     for path, params, status in [
@@ -202,6 +203,21 @@ def test_bad_input_goes_to_the_routes_and_gets_their_answer(world, db, client):
     )
     r = world.client.get(URL.format(resource.id, "records/abc"), headers=world.headers())
     assert r.status_code in (404, 422), r.text
+    source = tmp_path / "seq.csv"
+    source.write_text("seq,label\n1,一\n9223372036854775807,最大\n", encoding="utf-8")
+    with db.session_scope() as s:
+        datastore_service.ingest_file(
+            session=s, actor=SYSTEM, resource_ref=resource.id, path=source
+        )
+    # wider than any stored integer: refused naming the field, not a driver's overflow
+    for key in ("9223372036854775808", "-9223372036854775809", "1" * 40):
+        r = world.client.get(URL.format(resource.id, f"records/{key}"), headers=world.headers())
+        assert r.status_code == 422, r.text
+        assert "seq" in r.json()["detail"] and "64-bit" not in r.json()["detail"]
+    r = world.client.get(
+        URL.format(resource.id, "records/9223372036854775807"), headers=world.headers()
+    )
+    assert r.status_code == 200 and r.json()["record"]["label"] == "最大", r.text
 
 
 def test_every_policy_table_bumps_the_generation(db):

@@ -61,13 +61,19 @@ def _filter_conditions(
     return conds
 
 
+INTEGER_MIN, INTEGER_MAX = -(2**63), 2**63 - 1  # what SQLite's INTEGER and BIGINT hold
+
+
 def coerce_value(field: FieldSpec, value: Any) -> Any:
     """A filter value as the field's type. Raises Invalid naming the field."""
     try:
         if value is None:
             return None
         if field.type == FieldType.integer:
-            return int(value)
+            number = int(value)
+            if not INTEGER_MIN <= number <= INTEGER_MAX:  # no stored integer is wider
+                raise ValueError("out of the 64-bit integer range")
+            return number
         if field.type == FieldType.decimal:
             return decimal.Decimal(str(value))
         if field.type == FieldType.boolean:
